@@ -1,0 +1,318 @@
+package host
+
+import (
+	"context"
+	"errors"
+	"fmt"
+
+	"github.com/apache/arrow-go/v18/arrow"
+	"github.com/tetratelabs/wazero"
+	"github.com/tetratelabs/wazero/api"
+	"github.com/tetratelabs/wazero/sys"
+
+	"github.com/wasinfer/wasinfer/abi"
+)
+
+// instance is one sandboxed instantiation of a UDF. It is used by one
+// goroutine at a time: the pool hands it out and takes it back.
+type instance struct {
+	u          *UDF
+	mod        api.Module
+	mem        api.Memory
+	alloc      api.Function
+	free       api.Function
+	transform  api.Function
+	release    api.Function
+	lastError  api.Function
+	stack      [4]uint64
+	arena      uint32 // the input block (spec §5.1), reused across calls
+	arenaSize  uint32
+	stdout     *lineWriter
+	stderr     *lineWriter
+	broken     bool // closed or must not be reused
+}
+
+// newInstance instantiates the module, runs _initialize and wasinfer_init.
+func (u *UDF) newInstance(ctx context.Context) (*instance, error) {
+	inst := &instance{
+		u:      u,
+		stdout: &lineWriter{log: u.cfg.logger, udf: u.cfg.name, stream: "stdout"},
+		stderr: &lineWriter{log: u.cfg.logger, udf: u.cfg.name, stream: "stderr"},
+	}
+	mc := wazero.NewModuleConfig().WithName("").WithStdout(inst.stdout).WithStderr(inst.stderr).WithStartFunctions()
+	if _, ok := u.compiled.ExportedFunctions()[abi.ExportInitialize]; ok {
+		mc = mc.WithStartFunctions(abi.ExportInitialize)
+	}
+	cctx, cancel := context.WithTimeout(ctx, u.cfg.timeout)
+	defer cancel()
+	mod, err := u.rt.InstantiateModule(cctx, u.compiled, mc)
+	inst.stdout.endCall()
+	inst.stderr.endCall()
+	if err != nil {
+		kind, msg := u.classify(cctx, err, nil)
+		if kind == KindTrap {
+			kind = KindInit
+		}
+		return nil, &UDFError{UDF: u.cfg.name, Batch: -1, Kind: kind, Message: msg, Err: fmt.Errorf("instantiating: %w", err)}
+	}
+	inst.mod = mod
+	inst.mem = mod.Memory()
+	inst.alloc = mod.ExportedFunction(abi.ExportAlloc)
+	inst.free = mod.ExportedFunction(abi.ExportFree)
+	inst.transform = mod.ExportedFunction(abi.ExportTransform)
+	inst.release = mod.ExportedFunction(abi.ExportRelease)
+	inst.lastError = mod.ExportedFunction(abi.ExportLastError)
+	if init := mod.ExportedFunction(abi.ExportInit); init != nil {
+		if err := inst.init(cctx, init); err != nil {
+			inst.close(ctx)
+			return nil, err
+		}
+	}
+	return inst, nil
+}
+
+func (inst *instance) init(ctx context.Context, init api.Function) error {
+	u := inst.u
+	fail := func(kind ErrorKind, status abi.Status, msg string, err error) error {
+		return &UDFError{UDF: u.cfg.name, Batch: -1, Kind: kind, Status: status, Message: msg, Err: err}
+	}
+	var ptr, n uint32
+	if cfg := u.cfg.udfConfig; len(cfg) > 0 {
+		p, err := inst.call1(ctx, inst.alloc, uint64(len(cfg)), 1)
+		if err != nil || p == 0 {
+			return fail(KindInit, 0, "", fmt.Errorf("allocating %d bytes of config: %v", len(cfg), err))
+		}
+		ptr, n = uint32(p), uint32(len(cfg))
+		inst.mem.Write(ptr, cfg)
+	}
+	st, err := inst.call1(ctx, init, uint64(ptr), uint64(n))
+	inst.stdout.endCall()
+	inst.stderr.endCall()
+	if err != nil {
+		kind, msg := u.classify(ctx, err, inst)
+		if kind == KindTrap {
+			kind = KindInit
+		}
+		return fail(kind, 0, msg, err)
+	}
+	if ptr != 0 {
+		if _, err := inst.call1(ctx, inst.free, uint64(ptr), uint64(n), 1); err != nil {
+			return fail(KindInit, 0, "", fmt.Errorf("freeing config: %w", err))
+		}
+	}
+	if status := abi.Status(int32(st)); status != abi.StatusOK {
+		return fail(KindInit, status, inst.message(ctx), nil)
+	}
+	return nil
+}
+
+// call1 calls f with args and returns its first result (0 if none).
+func (inst *instance) call1(ctx context.Context, f api.Function, args ...uint64) (uint64, error) {
+	copy(inst.stack[:], args)
+	if err := f.CallWithStack(ctx, inst.stack[:]); err != nil {
+		inst.broken = true
+		return 0, err
+	}
+	return inst.stack[0], nil
+}
+
+// message fetches the guest's last error message (spec §8), at most 64 KiB.
+func (inst *instance) message(ctx context.Context) string {
+	v, err := inst.call1(ctx, inst.lastError)
+	if err != nil {
+		return "(no message: wasinfer_last_error failed)"
+	}
+	ptr, n := abi.UnpackPtrLen(v)
+	if n == 0 {
+		return ""
+	}
+	cut := ""
+	if n > abi.MaxErrorMessage {
+		n, cut = abi.MaxErrorMessage, " …(message cut at 64 KiB)"
+	}
+	b, ok := inst.mem.Read(ptr, n)
+	if !ok {
+		return fmt.Sprintf("(no message: wasinfer_last_error returned [%#x, +%d) outside memory)", ptr, n)
+	}
+	return string(b) + cut
+}
+
+// classify maps a failed call to an error kind and a short message.
+func (u *UDF) classify(ctx context.Context, err error, inst *instance) (ErrorKind, string) {
+	var exit *sys.ExitError
+	if errors.As(err, &exit) {
+		switch exit.ExitCode() {
+		case sys.ExitCodeDeadlineExceeded:
+			return KindTimeout, fmt.Sprintf("stopped after the %s deadline", u.cfg.timeout)
+		case sys.ExitCodeContextCanceled:
+			return KindCanceled, "call canceled"
+		}
+		return KindExit, fmt.Sprintf("guest called proc_exit(%d)", exit.ExitCode())
+	}
+	if ctx.Err() != nil {
+		if errors.Is(ctx.Err(), context.DeadlineExceeded) {
+			return KindTimeout, fmt.Sprintf("stopped after the %s deadline", u.cfg.timeout)
+		}
+		return KindCanceled, "call canceled"
+	}
+	if inst != nil && inst.atMemoryLimit() {
+		return KindMemory, fmt.Sprintf("trapped with memory at its limit of %d bytes", u.limitBytes())
+	}
+	return KindTrap, ""
+}
+
+func (inst *instance) atMemoryLimit() bool {
+	return int64(inst.mem.Size())+abi.PageSize > inst.u.limitBytes()
+}
+
+// ensureArena makes the input block at least size bytes.
+func (inst *instance) ensureArena(ctx context.Context, size int) error {
+	if uint32(size) <= inst.arenaSize && inst.arena != 0 {
+		return nil
+	}
+	if inst.arena != 0 {
+		if _, err := inst.call1(ctx, inst.free, uint64(inst.arena), uint64(inst.arenaSize), abi.InputBufferAlign); err != nil {
+			return err
+		}
+		inst.arena, inst.arenaSize = 0, 0
+	}
+	grow := max(size, int(inst.arenaSize)+int(inst.arenaSize)/4, 4096)
+	grow = (grow + abi.InputBufferAlign - 1) &^ (abi.InputBufferAlign - 1)
+	p, err := inst.call1(ctx, inst.alloc, uint64(grow), abi.InputBufferAlign)
+	if err != nil {
+		return err
+	}
+	if p == 0 {
+		return errOutOfMemory
+	}
+	inst.arena, inst.arenaSize = uint32(p), uint32(grow)
+	return nil
+}
+
+var errOutOfMemory = errors.New("wasinfer_alloc returned 0 (out of memory)")
+
+// run sends one batch through the instance. Errors are *UDFError.
+func (inst *instance) run(ctx context.Context, seq int64, rec arrow.RecordBatch) (arrow.RecordBatch, error) {
+	u := inst.u
+	fail := func(kind ErrorKind, status abi.Status, msg string, err error) (arrow.RecordBatch, error) {
+		if kind != KindGuest && kind != KindBadInput {
+			inst.broken = true
+		}
+		return nil, &UDFError{UDF: u.cfg.name, Batch: seq, Kind: kind, Status: status, Message: msg, Err: err}
+	}
+	defer inst.stdout.endCall()
+	defer inst.stderr.endCall()
+
+	var sizing layout
+	if _, _, _, _, err := sizing.batch(rec); err != nil {
+		return fail(KindBadInput, 0, "", err)
+	}
+	if int64(sizing.pos) > u.limitBytes() {
+		return fail(KindBadInput, 0, "", fmt.Errorf("batch needs %d bytes of guest memory, above the memory limit of %d: use smaller batches or raise the limit", sizing.pos, u.limitBytes()))
+	}
+	cctx, cancel := context.WithTimeout(ctx, u.cfg.timeout)
+	defer cancel()
+	if err := inst.ensureArena(cctx, sizing.pos); err != nil {
+		if errors.Is(err, errOutOfMemory) {
+			return fail(KindMemory, 0, fmt.Sprintf("no room for a %d-byte input batch under the memory limit of %d bytes", sizing.pos, u.limitBytes()), nil)
+		}
+		kind, msg := u.classify(cctx, err, inst)
+		return fail(kind, 0, msg, err)
+	}
+	buf, ok := inst.mem.Read(inst.arena, uint32(sizing.pos))
+	if !ok {
+		return fail(KindBadOutput, 0, "", fmt.Errorf("wasinfer_alloc returned a block outside memory"))
+	}
+	w := layout{buf: buf, base: inst.arena}
+	inS, inA, outS, outA, err := w.batch(rec)
+	if err != nil {
+		return fail(KindBadInput, 0, "", err)
+	}
+
+	st, err := inst.call1(cctx, inst.transform, uint64(inS), uint64(inA), uint64(outS), uint64(outA))
+	if err != nil {
+		kind, msg := u.classify(cctx, err, inst)
+		return fail(kind, 0, msg, err)
+	}
+	if status := abi.Status(int32(st)); status != abi.StatusOK {
+		msg := inst.message(cctx)
+		if status == abi.StatusOutOfMemory {
+			return fail(KindMemory, status, msg, nil)
+		}
+		return fail(KindGuest, status, msg, nil)
+	}
+
+	out, err := inst.readOutput(seq, outS, outA)
+	if err != nil {
+		return fail(KindBadOutput, 0, "", err)
+	}
+	if _, err := inst.call1(cctx, inst.release, uint64(outS), uint64(outA)); err != nil {
+		out.Release()
+		kind, msg := u.classify(cctx, err, inst)
+		return fail(kind, 0, msg, fmt.Errorf("in wasinfer_release: %w", err))
+	}
+	if int64(inst.mem.Size()) > u.recycleBytes() {
+		inst.broken = true // served this batch; replaced before the next
+	}
+	return out, nil
+}
+
+// readOutput validates the output tree, then copies it out.
+func (inst *instance) readOutput(seq int64, outS, outA uint32) (arrow.RecordBatch, error) {
+	u := inst.u
+	mem, _ := inst.mem.Read(0, inst.mem.Size())
+	r := &outputReader{mem: mem, maxBytes: u.maxOutputBytes()}
+	s, err := r.schema(outS, 0, "")
+	if err != nil {
+		return nil, err
+	}
+	if s.format.Raw != "+s" {
+		return nil, bad("", "output format %q, want \"+s\" (a struct array of columns)", s.format.Raw)
+	}
+	if !r.span(outA, abi.ArraySize) {
+		return nil, bad("", "output array outside memory")
+	}
+	rows := r.i64(outA + abi.ArrayLength)
+	if off := r.i64(outA + abi.ArrayOffset); off != 0 {
+		return nil, bad("", "top-level offset %d, want 0", off)
+	}
+	if rows < 0 || rows > 1<<40 {
+		return nil, bad("", "row count %d out of range", rows)
+	}
+	a, err := r.array(outA, s, 0, rows, "")
+	if err != nil {
+		return nil, err
+	}
+	if a.nulls != 0 {
+		return nil, bad("", "top-level struct has %d null rows; a batch has none", a.nulls)
+	}
+	fields := make([]arrow.Field, len(s.children))
+	for i, c := range s.children {
+		fields[i] = c.field
+	}
+	md := s.field.Metadata
+	schema := arrow.NewSchema(fields, &md)
+	if err := u.checkSchema(seq, schema); err != nil {
+		return nil, err
+	}
+	cols := make([]arrow.Array, len(a.children))
+	for i, c := range a.children {
+		d := r.build(c, s.children[i], u.cfg.alloc)
+		cols[i] = makeArray(d)
+		d.Release()
+	}
+	out := newRecord(schema, cols, rows)
+	for _, c := range cols {
+		c.Release()
+	}
+	return out, nil
+}
+
+// close closes the module; safe to call twice.
+func (inst *instance) close(ctx context.Context) {
+	if inst.mod != nil {
+		_ = inst.mod.Close(ctx)
+		inst.mod = nil
+	}
+	inst.broken = true
+}

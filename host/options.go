@@ -1,0 +1,95 @@
+package host
+
+import (
+	"log/slog"
+	"runtime"
+	"time"
+
+	"github.com/apache/arrow-go/v18/arrow/memory"
+	"github.com/tetratelabs/wazero"
+
+	"github.com/wasinfer/wasinfer/abi"
+)
+
+// Option configures Load.
+type Option func(*config)
+
+type config struct {
+	name           string
+	poolSize       int
+	memoryLimit    int64
+	recycleAbove   int64
+	timeout        time.Duration
+	udfConfig      []byte
+	cache          wazero.CompilationCache
+	cacheDir       string
+	maxModuleBytes int64
+	maxOutputBytes int64
+	alloc          memory.Allocator
+	logger         *slog.Logger
+	interpreter    bool
+}
+
+func defaults() config {
+	return config{
+		name:           "udf",
+		poolSize:       runtime.GOMAXPROCS(0),
+		memoryLimit:    abi.DefaultMemoryLimitBytes,
+		timeout:        abi.DefaultTimeoutSeconds * time.Second,
+		maxModuleBytes: abi.DefaultMaxModuleBytes,
+		alloc:          memory.DefaultAllocator,
+		logger:         slog.Default(),
+	}
+}
+
+// WithName names the UDF in errors and logs. Default "udf".
+func WithName(name string) Option { return func(c *config) { c.name = name } }
+
+// WithPoolSize sets the number of instances. Default GOMAXPROCS. All are
+// created by Load, before the first batch.
+func WithPoolSize(n int) Option { return func(c *config) { c.poolSize = n } }
+
+// WithMemoryLimit caps each instance's linear memory, in bytes (rounded down
+// to 64 KiB pages). Default 512 MiB.
+func WithMemoryLimit(bytes int64) Option { return func(c *config) { c.memoryLimit = bytes } }
+
+// WithRecycleAbove replaces an instance after a batch that left its memory
+// above this many bytes. Default ¾ of the memory limit; 0 keeps the default.
+func WithRecycleAbove(bytes int64) Option { return func(c *config) { c.recycleAbove = bytes } }
+
+// WithTimeout sets the deadline of each init and transform call. Default 60 s.
+func WithTimeout(d time.Duration) Option { return func(c *config) { c.timeout = d } }
+
+// WithConfig passes the stage's configuration (JSON text) to wasinfer_init.
+// Default none.
+func WithConfig(json []byte) Option { return func(c *config) { c.udfConfig = json } }
+
+// WithCompilationCache shares a wazero compilation cache the caller owns.
+// Default: a cache on disk under the user's cache directory (see
+// WithCacheDir), shared by every UDF of the process.
+func WithCompilationCache(cache wazero.CompilationCache) Option {
+	return func(c *config) { c.cache = cache }
+}
+
+// WithCacheDir puts the on-disk compilation cache in dir. Default
+// $XDG_CACHE_HOME/wasinfer/wazero (or the OS equivalent); "" keeps the
+// default.
+func WithCacheDir(dir string) Option { return func(c *config) { c.cacheDir = dir } }
+
+// WithMaxModuleBytes refuses modules larger than n bytes. Default 64 MiB.
+func WithMaxModuleBytes(n int64) Option { return func(c *config) { c.maxModuleBytes = n } }
+
+// WithMaxOutputBytes caps the bytes one output batch may copy out of the
+// guest. Default: the memory limit.
+func WithMaxOutputBytes(n int64) Option { return func(c *config) { c.maxOutputBytes = n } }
+
+// WithAllocator allocates output batches. Default memory.DefaultAllocator.
+func WithAllocator(a memory.Allocator) Option { return func(c *config) { c.alloc = a } }
+
+// WithLogger receives the guests' stdout and stderr, a record per line.
+// Default slog.Default().
+func WithLogger(l *slog.Logger) Option { return func(c *config) { c.logger = l } }
+
+// WithInterpreter runs the module in wazero's interpreter instead of its
+// compiler. Default: the compiler where the platform has one.
+func WithInterpreter() Option { return func(c *config) { c.interpreter = true } }
