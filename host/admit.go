@@ -146,4 +146,3 @@ func sigString(params, results []api.ValueType) string {
 	}
 	return names(params) + " -> " + names(results)
 }
-

@@ -16,20 +16,20 @@ import (
 // instance is one sandboxed instantiation of a UDF. It is used by one
 // goroutine at a time: the pool hands it out and takes it back.
 type instance struct {
-	u          *UDF
-	mod        api.Module
-	mem        api.Memory
-	alloc      api.Function
-	free       api.Function
-	transform  api.Function
-	release    api.Function
-	lastError  api.Function
-	stack      [4]uint64
-	arena      uint32 // the input block (spec §5.1), reused across calls
-	arenaSize  uint32
-	stdout     *lineWriter
-	stderr     *lineWriter
-	broken     bool // closed or must not be reused
+	u         *UDF
+	mod       api.Module
+	mem       api.Memory
+	alloc     api.Function
+	free      api.Function
+	transform api.Function
+	release   api.Function
+	lastError api.Function
+	stack     [4]uint64
+	arena     uint32 // the input block (spec §5.1), reused across calls
+	arenaSize uint32
+	stdout    *lineWriter
+	stderr    *lineWriter
+	broken    bool // closed or must not be reused
 }
 
 // newInstance instantiates the module, runs _initialize and wasinfer_init.
