@@ -1,0 +1,43 @@
+// Package host runs wasinfer UDFs: WebAssembly modules that transform Arrow
+// record batches, per the contract in abi/spec.md (ABI v1).
+//
+// Load checks a module (admission: ABI version, exports and their
+// signatures, allowed imports, size), compiles it once through a persistent
+// compilation cache, and instantiates a fixed pool of sandboxed instances
+// before it returns. Transform sends one batch through one instance:
+//
+//	u, err := host.LoadFile(ctx, "normalize.wasm", host.WithPoolSize(4), host.WithConfig(cfg))
+//	if err != nil { ... }
+//	defer u.Close(ctx)
+//	out, err := u.Transform(ctx, seq, batch) // out is the caller's to Release
+//
+// # The sandbox
+//
+// An instance has no files, environment, arguments, network or real clock;
+// its stdout and stderr become log records tagged with the UDF's name; its
+// linear memory is capped (WithMemoryLimit); every call has a deadline
+// (WithTimeout). An instance that traps, runs past its deadline, calls
+// proc_exit, returns output that fails validation, or grows past the recycle
+// threshold is closed and replaced before the pool hands out another batch;
+// a guest's error status (bad data) leaves the instance in service.
+//
+// # Cost
+//
+// Each batch is copied once into guest memory (sliced arrays are trimmed to
+// their rows first) and once out of it after validation. The input block is
+// kept per instance and reused. Validation reads every offset, dictionary
+// index and utf8 byte of the output once.
+//
+// # Ownership and concurrency
+//
+// A UDF is safe for concurrent use; each Transform holds one instance for one
+// batch and waits (honouring its context) when all are busy. Transform never
+// retains or releases its input; the output batch belongs to the caller. The
+// UDF owns its instances, runtime and compiled module; Close releases them
+// after the calls in flight finish.
+//
+// # Errors
+//
+// Failures of a module or a call are *UDFError values that name the UDF, the
+// batch, the kind of failure, and the guest's own message.
+package host
