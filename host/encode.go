@@ -349,7 +349,7 @@ func (l *layout) array(d arrow.ArrayData, start, n int) (uint32, error) {
 	for i, p := range kidPtrs {
 		l.put32(kids+abi.PointerSize*i, p)
 	}
-	return l.arrayStruct(int64(end-base), int64(nulls), int64(r), len(bufPtrs), bufs, len(kidPtrs), kids, dict), nil
+	return l.arrayStruct(int64(n), int64(nulls), int64(r), len(bufPtrs), bufs, len(kidPtrs), kids, dict), nil
 }
 
 var empty = []byte{}

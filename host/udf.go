@@ -13,7 +13,7 @@ import (
 	"github.com/tetratelabs/wazero/imports/wasi_snapshot_preview1"
 
 	"github.com/wasinfer/wasinfer/abi"
-	// TENSOR_IMPORT
+	_ "github.com/wasinfer/wasinfer/tensor" // registers arrow.fixed_shape_tensor (spec §4.2)
 )
 
 // UDF is a loaded module and its pool of instances. Transform may be called
@@ -85,7 +85,12 @@ func Load(ctx context.Context, wasm []byte, opts ...Option) (*UDF, error) {
 		_ = rt.Close(ctx)
 		return refuse(fmt.Errorf("instantiating WASI: %w", err))
 	}
-	if u.compiled, err = rt.CompileModule(ctx, wasm); err != nil {
+	guarded, err := guardCalls(wasm)
+	if err != nil {
+		_ = rt.Close(ctx)
+		return refuse(fmt.Errorf("not a valid WebAssembly module: %w", err))
+	}
+	if u.compiled, err = rt.CompileModule(ctx, guarded); err != nil {
 		_ = rt.Close(ctx)
 		return refuse(fmt.Errorf("compiling: %w", err))
 	}
