@@ -60,7 +60,7 @@ var identities = []struct{ lang, path string }{
 // leaked.
 func TestIdentityCorpus(t *testing.T) {
 	ctx := context.Background()
-		for _, id := range identities {
+	for _, id := range identities {
 		t.Run(id.lang, func(t *testing.T) {
 			mem := memory.NewCheckedAllocator(memory.NewGoAllocator())
 			defer mem.AssertSize(t, 0)
