@@ -79,8 +79,11 @@ func (inst *instance) init(ctx context.Context, init api.Function) error {
 	var ptr, n uint32
 	if cfg := u.cfg.udfConfig; len(cfg) > 0 {
 		p, err := inst.call1(ctx, inst.alloc, uint64(len(cfg)), 1)
-		if err != nil || p == 0 {
-			return fail(KindInit, 0, "", fmt.Errorf("allocating %d bytes of config: %v", len(cfg), err))
+		if err == nil && p == 0 {
+			err = errOutOfMemory
+		}
+		if err != nil {
+			return fail(KindInit, 0, "", fmt.Errorf("allocating %d bytes of config: %w", len(cfg), err))
 		}
 		ptr, n = uint32(p), uint32(len(cfg))
 		inst.mem.Write(ptr, cfg)

@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -29,7 +30,7 @@ type batchSource struct {
 // Read returns the next batch, owned by the caller, or io.EOF.
 func (s *batchSource) Read(context.Context) (arrow.RecordBatch, error) {
 	if !s.rr.Next() {
-		if err := s.rr.Err(); err != nil && err != io.EOF {
+		if err := s.rr.Err(); err != nil && !errors.Is(err, io.EOF) {
 			return nil, err
 		}
 		return nil, io.EOF

@@ -81,7 +81,7 @@ func udfTest(ctx context.Context, c *cli.Command, logger *slog.Logger) error {
 	}
 	defer u.Close(context.WithoutCancel(ctx))
 
-	src, err := openInput(c.String("input"), int(c.Int("batch-size")))
+	src, err := openInput(c.String("input"), c.Int("batch-size"))
 	if err != nil {
 		return err
 	}
@@ -91,7 +91,7 @@ func udfTest(ctx context.Context, c *cli.Command, logger *slog.Logger) error {
 	if out := c.String("output"); out != "" {
 		sink, err = createOutput(out)
 	} else {
-		sink = &tablePrinter{w: c.Root().Writer, limit: int(c.Int("rows"))}
+		sink = &tablePrinter{w: c.Root().Writer, limit: c.Int("rows")}
 	}
 	if err != nil {
 		return err
