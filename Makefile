@@ -142,11 +142,11 @@ fuzz: ## run every FuzzXxx (root module and sdk/go) for FUZZTIME (default 10s) e
 	bash scripts/fuzz.sh $(FUZZTIME) . $(GO_SUBMODULES)
 
 .PHONY: demo
-demo: ## set up, build, and run the demo (go run ./cmd/wasinfer demo)
+demo: ## set up, build, and run the demo (scripts/demo.sh)
 	@[ -d cmd/wasinfer ] || { echo "make demo: cmd/wasinfer does not exist yet, so there is no demo to run" >&2; exit 1; }
 	$(MAKE) deps
 	$(MAKE) build
-	$(GO) run ./cmd/wasinfer demo
+	bash scripts/demo.sh
 
 .PHONY: check
 check: ## fail on unformatted code, untidy go.mod, vet, lint, or a stale .wasm

@@ -211,6 +211,9 @@ func typeName(dt arrow.DataType) string {
 }
 
 func cell(col arrow.Array, i int) string {
+	if ext, ok := col.(array.ExtensionArray); ok {
+		col = ext.Storage() // extension arrays need not implement ValueStr
+	}
 	s := col.ValueStr(i)
 	if len(s) > maxCell {
 		s = s[:maxCell-1] + "…"
