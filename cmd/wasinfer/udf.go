@@ -11,6 +11,7 @@ import (
 	"maps"
 	"os"
 	"slices"
+	"strings"
 	"time"
 
 	"github.com/apache/arrow-go/v18/arrow"
@@ -33,7 +34,7 @@ func udfCommand(logger *slog.Logger) *cli.Command {
 					"  wasinfer udf test normalize.wasm --input images.parquet\n" +
 					"  wasinfer udf test filter.wasm --input rows.arrow --config '{\"min\": 10}' --output kept.parquet",
 				Flags: []cli.Flag{
-					&cli.StringFlag{Name: "input", Aliases: []string{"i"}, Usage: "input file (.parquet, .arrow, .feather, .arrows)", Required: true},
+					&cli.StringFlag{Name: "input", Aliases: []string{"i"}, Usage: "input file (.parquet, .arrow, .feather, .arrows); required"},
 					&cli.StringFlag{Name: "config", Usage: "configuration passed to the UDF, as JSON"},
 					&cli.StringFlag{Name: "output", Aliases: []string{"o"}, Usage: "write the result here (.parquet, .arrow) instead of printing it"},
 					&cli.IntFlag{Name: "batch-size", Value: 1024, Usage: "rows per batch"},
@@ -58,15 +59,23 @@ func udfCommand(logger *slog.Logger) *cli.Command {
 
 func moduleArg(c *cli.Command) (string, error) {
 	if c.Args().Len() != 1 {
-		return "", usageError{fmt.Errorf("%s: want exactly one MODULE.wasm argument, got %d", c.FullName(), c.Args().Len())}
+		return "", usageError{fmt.Errorf("%s: want exactly one MODULE.wasm argument, got %d", commandName(c), c.Args().Len())}
 	}
 	return c.Args().First(), nil
+}
+
+// commandName is the command's name without the program's, as in "udf test".
+func commandName(c *cli.Command) string {
+	return strings.TrimPrefix(c.FullName(), c.Root().Name+" ")
 }
 
 func udfTest(ctx context.Context, c *cli.Command, logger *slog.Logger) error {
 	path, err := moduleArg(c)
 	if err != nil {
 		return err
+	}
+	if c.String("input") == "" {
+		return usageError{fmt.Errorf("%s: --input FILE is required", commandName(c))}
 	}
 	if c.Int("batch-size") < 1 {
 		return usageError{fmt.Errorf("--batch-size %d: want at least 1", c.Int("batch-size"))}
