@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"os"
 	"testing"
+	"time"
 
 	"github.com/apache/arrow-go/v18/arrow"
 	"github.com/apache/arrow-go/v18/arrow/array"
@@ -83,12 +84,21 @@ func memcpyBytesPerSec(size int) float64 {
 	for i := range src {
 		src[i] = byte(i)
 	}
-	r := testing.Benchmark(func(b *testing.B) {
-		for b.Loop() {
-			copy(dst, src)
-		}
-	})
-	return float64(size) * float64(r.N) / r.T.Seconds()
+	return float64(size) * perSecond(func() { copy(dst, src) })
+}
+
+// perSecond runs f repeatedly for at least half a second and returns how
+// many times per second it ran. (testing.Benchmark cannot be called from
+// inside a benchmark: both take the testing package's benchmark lock.)
+func perSecond(f func()) float64 {
+	f() // warm up
+	n := 0
+	start := time.Now()
+	for time.Since(start) < 500*time.Millisecond {
+		f()
+		n++
+	}
+	return float64(n) / time.Since(start).Seconds()
 }
 
 func sizeName(n int) string {

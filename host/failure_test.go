@@ -349,7 +349,7 @@ func TestErrorMessageCapped(t *testing.T) {
 // threshold serves its batch, then is replaced.
 func TestRecycleAboveThreshold(t *testing.T) {
 	ctx := context.Background()
-	u, err := loadGuest(t, "memory_grow_ok", WithMemoryLimit(512<<20))
+	u, err := loadGuest(t, "memory_grow_ok", WithMemoryLimit(512<<20), WithTimeout(time.Minute)) // growing to 400 MiB takes seconds under -race
 	if err != nil {
 		t.Fatal(err)
 	}
