@@ -24,6 +24,7 @@ type instance struct {
 	transform api.Function
 	release   api.Function
 	lastError api.Function
+	interrupt api.MutableGlobal // the deadline guard's flag (guard.go); nil under the interpreter
 	stack     [4]uint64
 	arena     uint32 // the input block (spec §5.1), reused across calls
 	arenaSize uint32
@@ -39,23 +40,41 @@ func (u *UDF) newInstance(ctx context.Context) (*instance, error) {
 		stdout: &lineWriter{log: u.cfg.logger, udf: u.cfg.name, stream: "stdout"},
 		stderr: &lineWriter{log: u.cfg.logger, udf: u.cfg.name, stream: "stderr"},
 	}
+	// Start functions run below as ordinary calls, under the deadline.
 	mc := wazero.NewModuleConfig().WithName("").WithStdout(inst.stdout).WithStderr(inst.stderr).WithStartFunctions()
-	if _, ok := u.compiled.ExportedFunctions()[abi.ExportInitialize]; ok {
-		mc = mc.WithStartFunctions(abi.ExportInitialize)
-	}
 	cctx, cancel := context.WithTimeout(ctx, u.cfg.timeout)
 	defer cancel()
-	mod, err := u.rt.InstantiateModule(cctx, u.compiled, mc)
-	inst.stdout.endCall()
-	inst.stderr.endCall()
-	if err != nil {
+	instErr := func(err error) error {
 		kind, msg := u.classify(cctx, err, nil)
 		if kind == KindTrap {
 			kind = KindInit
 		}
-		return nil, &UDFError{UDF: u.cfg.name, Batch: -1, Kind: kind, Message: msg, Err: fmt.Errorf("instantiating: %w", err)}
+		return &UDFError{UDF: u.cfg.name, Batch: -1, Kind: kind, Message: msg, Err: fmt.Errorf("instantiating: %w", err)}
+	}
+	mod, err := u.rt.InstantiateModule(cctx, u.compiled, mc)
+	if err != nil {
+		return nil, instErr(err)
 	}
 	inst.mod = mod
+	starts := []string{abi.ExportInitialize}
+	if u.guarded {
+		if inst.interrupt, err = bindInterrupt(mod); err != nil {
+			inst.close(ctx)
+			return nil, instErr(err)
+		}
+		starts = []string{startExport, abi.ExportInitialize}
+	}
+	for _, name := range starts {
+		if f := mod.ExportedFunction(name); f != nil {
+			_, err := inst.call1(cctx, f)
+			inst.stdout.endCall()
+			inst.stderr.endCall()
+			if err != nil {
+				inst.close(ctx)
+				return nil, instErr(fmt.Errorf("%s: %w", name, err))
+			}
+		}
+	}
 	inst.mem = mod.Memory()
 	inst.alloc = mod.ExportedFunction(abi.ExportAlloc)
 	inst.free = mod.ExportedFunction(abi.ExportFree)
@@ -112,7 +131,15 @@ func (inst *instance) init(ctx context.Context, init api.Function) error {
 // call1 calls f with args and returns its first result (0 if none).
 func (inst *instance) call1(ctx context.Context, f api.Function, args ...uint64) (uint64, error) {
 	copy(inst.stack[:], args)
-	if err := f.CallWithStack(ctx, inst.stack[:]); err != nil {
+	disarm := inst.armInterrupt(ctx)
+	err := f.CallWithStack(ctx, inst.stack[:])
+	if disarm() {
+		inst.broken = true // the flag stays set
+		if err != nil {
+			err = &interruptError{cause: context.Cause(ctx), trap: err}
+		}
+	}
+	if err != nil {
 		inst.broken = true
 		return 0, err
 	}

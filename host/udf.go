@@ -1,6 +1,7 @@
 package host
 
 import (
+	"cmp"
 	"context"
 	"fmt"
 	"os"
@@ -24,6 +25,7 @@ type UDF struct {
 	cfg      config
 	rt       wazero.Runtime
 	compiled wazero.CompiledModule
+	guarded  bool           // the module carries guardModule's deadline guard
 	slots    chan *instance // pool slots; nil = empty slot, filled on demand
 	done     chan struct{}  // closed by Close
 	describe []byte
@@ -76,25 +78,26 @@ func Load(ctx context.Context, wasm []byte, opts ...Option) (*UDF, error) {
 	if cfg.interpreter {
 		rc = wazero.NewRuntimeConfigInterpreter()
 	}
+	guarded := !cfg.interpreter && compilerEngine() // see guard.go
 	rc = rc.WithCompilationCache(cache).
 		WithMemoryLimitPages(uint32(cfg.memoryLimit / abi.PageSize)).
-		WithCloseOnContextDone(true)
+		WithCloseOnContextDone(!guarded)
 	rt := wazero.NewRuntimeWithConfig(ctx, rc)
-	u := &UDF{cfg: cfg, rt: rt, done: make(chan struct{})}
+	u := &UDF{cfg: cfg, rt: rt, guarded: guarded, done: make(chan struct{})}
 	if _, err := wasi_snapshot_preview1.Instantiate(ctx, rt); err != nil {
 		_ = rt.Close(ctx)
 		return refuse(fmt.Errorf("instantiating WASI: %w", err))
 	}
-	guarded, err := guardCalls(wasm)
+	prepared, err := prepareModule(wasm, guarded)
 	if err != nil {
 		_ = rt.Close(ctx)
-		return refuse(fmt.Errorf("not a valid WebAssembly module: %w", err))
+		return refuse(err)
 	}
-	if u.compiled, err = rt.CompileModule(ctx, guarded); err != nil {
+	if u.compiled, err = rt.CompileModule(ctx, prepared); err != nil {
 		_ = rt.Close(ctx)
 		return refuse(fmt.Errorf("compiling: %w", err))
 	}
-	if err := admit(u.compiled, len(cfg.udfConfig) > 0); err != nil {
+	if err := cmp.Or(checkGuarded(u.compiled), admit(u.compiled, len(cfg.udfConfig) > 0)); err != nil {
 		_ = rt.Close(ctx)
 		return refuse(err)
 	}
