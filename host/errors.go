@@ -94,6 +94,12 @@ func (e *UDFError) Replaced() bool {
 	return false
 }
 
+// Transient reports whether a retry of the same batch may succeed: the
+// instance that failed was replaced, so a fresh one would run the retry. It
+// is the scheduler's retry signal (scheduler.Stage). A guest error status is
+// not transient: the guest judged the data.
+func (e *UDFError) Transient() bool { return e.Replaced() && e.Kind != KindCanceled }
+
 func firstLine(s string) string {
 	if i := strings.IndexByte(s, '\n'); i >= 0 {
 		return s[:i]

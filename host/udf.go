@@ -157,6 +157,10 @@ func (u *UDF) Name() string { return u.cfg.name }
 // PoolSize is the number of instances.
 func (u *UDF) PoolSize() int { return u.cfg.poolSize }
 
+// Concurrency is the number of Transform calls that run at once: the pool
+// size (scheduler.Concurrent).
+func (u *UDF) Concurrency() int { return u.cfg.poolSize }
+
 // Description is the JSON the module's wasinfer_describe returned, or nil.
 func (u *UDF) Description() []byte { return u.describe }
 
