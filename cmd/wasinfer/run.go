@@ -35,7 +35,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		OnUsageError: func(_ context.Context, _ *cli.Command, err error, _ bool) error {
 			return usageError{err}
 		},
-		Commands: []*cli.Command{
+		Commands: append([]*cli.Command{
 			udfCommand(logger),
 			{
 				Name:  "version",
@@ -45,7 +45,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 					return nil
 				},
 			},
-		},
+		}, build(topCommands, logger)...),
 		ExitErrHandler: func(context.Context, *cli.Command, error) {},
 	}
 	err := cmd.Run(ctx, args)

@@ -25,7 +25,7 @@ func udfCommand(logger *slog.Logger) *cli.Command {
 	return &cli.Command{
 		Name:  "udf",
 		Usage: "work with UDF modules",
-		Commands: []*cli.Command{
+		Commands: append([]*cli.Command{
 			{
 				Name:      "test",
 				Usage:     "run one UDF module over a file's batches and print or write the result",
@@ -53,7 +53,7 @@ func udfCommand(logger *slog.Logger) *cli.Command {
 					return udfInspect(ctx, c, logger)
 				},
 			},
-		},
+		}, build(udfCommands, logger)...),
 	}
 }
 
