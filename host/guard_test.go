@@ -642,35 +642,41 @@ func TestGuardCancel(t *testing.T) {
 }
 
 // TestGuardLetsGCRun: while a guest spins, garbage collections complete
-// (the guest yields to Go), and the deadline still stops it.
+// (the guest yields to Go), and canceling the call still stops it. Without
+// the yields a collection would wait for the spinning goroutine forever, and
+// so would the cancellation, which needs the collector's world to restart.
+// Nothing here is timed: the collections must finish while the guest is
+// still running (its deadline is far away), whatever the machine's load.
 func TestGuardLetsGCRun(t *testing.T) {
 	for _, name := range []string{"loop", "exp_calls", "bulk_memory"} {
 		t.Run(name, func(t *testing.T) {
-			u, err := loadGuest(t, name, WithTimeout(time.Second), WithMemoryLimit(256<<20))
+			u, err := loadGuest(t, name, WithTimeout(10*time.Minute), WithMemoryLimit(256<<20))
 			if err != nil {
 				t.Fatal(err)
 			}
 			defer u.Close(context.Background())
 			rec := smallBatch(memory.DefaultAllocator)
 			defer rec.Release()
-			done := make(chan error)
+			ctx, cancel := context.WithCancel(context.Background())
+			defer cancel()
+			done := make(chan error, 1)
 			go func() {
-				_, err := u.Transform(context.Background(), 0, rec)
+				_, err := u.Transform(ctx, 0, rec)
 				done <- err
 			}()
-			var longest time.Duration
-			for range 5 {
-				time.Sleep(50 * time.Millisecond)
-				start := time.Now()
+			for range 3 {
+				time.Sleep(20 * time.Millisecond)
 				runtime.GC()
-				longest = max(longest, time.Since(start))
 			}
-			if longest > 500*time.Millisecond {
-				t.Errorf("a garbage collection took %v while the guest ran", longest)
+			select {
+			case err := <-done:
+				t.Fatalf("the guest stopped before it was canceled: %v", err)
+			default:
 			}
+			cancel()
 			var ue *UDFError
-			if err := <-done; !errors.As(err, &ue) || ue.Kind != KindTimeout {
-				t.Fatalf("got %v, want a timeout", err)
+			if err := <-done; !errors.As(err, &ue) || ue.Kind != KindCanceled {
+				t.Fatalf("got %v, want a cancellation", err)
 			}
 		})
 	}

@@ -6,7 +6,6 @@ import (
 	"math"
 	"strings"
 	"testing"
-	"time"
 	"unicode/utf8"
 
 	"github.com/apache/arrow-go/v18/arrow"
@@ -87,18 +86,16 @@ func TestBatchesEqualThemselves(t *testing.T) {
 	})
 }
 
-func TestBatchesFast(t *testing.T) {
+// BenchmarkBatches is the cost of building the whole corpus, which every
+// codec test pays (a speed figure, so a benchmark and not a timed test).
+func BenchmarkBatches(b *testing.B) {
 	mem := memory.NewCheckedAllocator(memory.NewGoAllocator())
-	defer mem.AssertSize(t, 0)
-	start := time.Now()
-	cases := Batches(mem)
-	elapsed := time.Since(start)
-	for _, c := range cases {
-		c.Batch.Release()
-	}
-	t.Logf("%d cases in %v, %d bytes", len(cases), elapsed, mem.CurrentAlloc())
-	if elapsed > time.Second {
-		t.Errorf("building the corpus took %v, want well under a second", elapsed)
+	defer mem.AssertSize(b, 0)
+	b.ReportAllocs()
+	for b.Loop() {
+		for _, c := range Batches(mem) {
+			c.Batch.Release()
+		}
 	}
 }
 
