@@ -7,10 +7,10 @@
 // and the module's name and version. The payload type is PayloadType. Keys
 // are ed25519; a key's ID is the hex sha256 of its PKIX encoding, shown
 // shortened ("3f2a9c01b2d4…"). The envelope lives beside the module as
-// <module>.sig.json (SignaturePath).
+// <name>.sig.json beside <name>.wasm (SignaturePath).
 //
 //	pub, priv := sign.GenerateKey()
-//	env, err := sign.Sign(wasm, manifest, priv, sign.WithName("acme/normalize"))
+//	env, err := sign.Sign(wasm, manifest, priv, sign.WithName("acme-normalize"))
 //	...
 //	policy, err := sign.LoadPolicy("trust.yaml")
 //	v, err := policy.VerifyModule(wasm, manifest, env)

@@ -14,13 +14,13 @@ func Example() {
 	pub := priv.Public().(ed25519.PublicKey)
 
 	wasm := []byte("\x00asm\x01\x00\x00\x00") // the module's bytes
-	manifest := []byte(`{"name":"acme/empty"}`)
-	env, err := sign.Sign(wasm, manifest, priv, sign.WithName("acme/empty"), sign.WithVersion("0.1.0"))
+	manifest := []byte(`{"name":"acme-empty"}`)
+	env, err := sign.Sign(wasm, manifest, priv, sign.WithName("acme-empty"), sign.WithVersion("0.1.0"))
 	if err != nil {
 		panic(err)
 	}
 
-	policy, err := sign.NewPolicy("trust.yaml", sign.TrustedKey{Name: "alice", PublicKey: pub, Modules: []string{"acme/*"}})
+	policy, err := sign.NewPolicy("trust.yaml", sign.TrustedKey{Name: "alice", PublicKey: pub, Modules: []string{"acme-*"}})
 	if err != nil {
 		panic(err)
 	}
@@ -34,6 +34,6 @@ func Example() {
 	_, err = policy.VerifyModule(wasm, manifest, env)
 	fmt.Println(err)
 	// Output:
-	// acme/empty 0.1.0 signed by alice (key 324be2dea8bc…)
+	// acme-empty 0.1.0 signed by alice (key 324be2dea8bc…)
 	// sign: module digest mismatch: the envelope signs sha256:93a44bbb96c7…, the module is sha256:3f499bf4c9e7… (the module was changed after signing, or the signature is another module's)
 }

@@ -16,7 +16,7 @@ import (
 
 func FuzzParseEnvelope(f *testing.F) {
 	_, priv := key(1)
-	env, err := sign.Sign([]byte("\x00asm\x01\x00\x00\x00"), []byte(`{}`), priv, sign.WithName("acme/x"))
+	env, err := sign.Sign([]byte("\x00asm\x01\x00\x00\x00"), []byte(`{}`), priv, sign.WithName("acme-x"))
 	if err != nil {
 		f.Fatal(err)
 	}
@@ -43,7 +43,7 @@ func FuzzParseEnvelope(f *testing.F) {
 
 func FuzzParseStatement(f *testing.F) {
 	f.Add([]byte(`{"module_sha256":"` + sign.Digest(nil) + `","manifest_sha256":null,"name":"a","version":"1"}`))
-	f.Add([]byte(`{"module_sha256":"` + sign.Digest(nil) + `","manifest_sha256":"` + sign.Digest(nil) + `","name":"a/b"}`))
+	f.Add([]byte(`{"module_sha256":"` + sign.Digest(nil) + `","manifest_sha256":"` + sign.Digest(nil) + `","name":"a-b"}`))
 	f.Add([]byte(`{"module_sha256":1}`))
 	f.Fuzz(func(t *testing.T, data []byte) {
 		st, err := sign.ParseStatement(data)
@@ -75,7 +75,7 @@ func FuzzParsePolicy(f *testing.F) {
 	if err := os.WriteFile(filepath.Join(dir, "alice.pub"), pemData, 0o644); err != nil {
 		f.Fatal(err)
 	}
-	f.Add([]byte("version: 1\nkeys:\n  - name: alice\n    public_key_file: alice.pub\n    modules: [\"acme/*\"]\n"))
+	f.Add([]byte("version: 1\nkeys:\n  - name: alice\n    public_key_file: alice.pub\n    modules: [\"acme-*\"]\n"))
 	f.Add([]byte("keys:\n  - name: inline\n    public_key: |\n      " + string(pemData[:30]) + "\n"))
 	f.Add([]byte(`{"keys": [{"name": "a", "public_key_file": "alice.pub"}]}`))
 	f.Add([]byte("keys: &a [*a]\n"))

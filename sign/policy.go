@@ -27,7 +27,7 @@ type TrustedKey struct {
 	Name string
 	// PublicKey is the ed25519 public key.
 	PublicKey ed25519.PublicKey
-	// Modules are path.Match patterns ("acme/*", "normalize") of the module
+	// Modules are path.Match patterns ("acme-*", "normalize") of the module
 	// names the key may sign; empty means any name.
 	Modules []string
 
@@ -153,7 +153,7 @@ func LoadPolicy(file string) (*Policy, error) {
 //	      …
 //	      -----END PUBLIC KEY-----
 //	    id: 3f2a…                       # optional: the full key ID, checked against the key
-//	    modules: ["acme/*", normalize]  # optional: path.Match patterns of the names it may sign
+//	    modules: ["acme-*", normalize]  # optional: path.Match patterns of the names it may sign
 //
 // # Errors
 //
@@ -223,7 +223,7 @@ func ParsePolicy(data []byte, source, dir string) (*Policy, error) {
 		}
 		for j, pat := range k.Modules {
 			if _, err := path.Match(pat, ""); err != nil || pat == "" {
-				return nil, fmt.Errorf("%w: %s: key %q: module pattern %q is malformed (want a name, or a pattern like acme/*)", ErrPolicy, at(fmt.Sprintf("%s.modules[%d]", here, j)), k.Name, pat)
+				return nil, fmt.Errorf("%w: %s: key %q: module pattern %q is malformed (want a name, or a pattern like acme-*)", ErrPolicy, at(fmt.Sprintf("%s.modules[%d]", here, j)), k.Name, pat)
 			}
 		}
 		for _, have := range keys {

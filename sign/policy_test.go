@@ -53,7 +53,7 @@ version: 1
 keys:
   - name: alice
     public_key_file: keys/alice.pub
-    modules: ["acme/*"]
+    modules: ["acme-*"]
   - name: bob
     id: `+sign.KeyID(bobPub)+`
     public_key: |
@@ -68,20 +68,20 @@ keys:
 		t.Fatalf("policy %+v", keys)
 	}
 	wasm := module(t)
-	if v, err := p.VerifyModule(wasm, nil, signed(t, wasm, nil, alicePriv, "acme/identity")); err != nil || v.KeyName != "alice" {
+	if v, err := p.VerifyModule(wasm, nil, signed(t, wasm, nil, alicePriv, "acme-identity")); err != nil || v.KeyName != "alice" {
 		t.Fatalf("alice: %+v %v", v, err)
 	}
 	if v, err := p.VerifyModule(wasm, nil, signed(t, wasm, nil, bobPriv, "anything")); err != nil || v.KeyName != "bob" {
 		t.Fatalf("bob: %+v %v", v, err)
 	}
-	_, err = p.VerifyModule(wasm, nil, signed(t, wasm, nil, alicePriv, "other/identity"))
-	want := `sign: module name not allowed: key ` + sign.ShortID(sign.KeyID(keys[0].PublicKey)) + ` (alice) may sign only modules named acme/* (` + path + `, line 6, column 14), not "other/identity"`
+	_, err = p.VerifyModule(wasm, nil, signed(t, wasm, nil, alicePriv, "other-identity"))
+	want := `sign: module name not allowed: key ` + sign.ShortID(sign.KeyID(keys[0].PublicKey)) + ` (alice) may sign only modules named acme-* (` + path + `, line 6, column 14), not "other-identity"`
 	if err == nil || err.Error() != want {
 		t.Fatalf("error:\n%v\nwant:\n%s", err, want)
 	}
 
 	// The same policy as JSON.
-	jpath := writePolicy(t, dir, "trust.json", `{"keys": [{"name": "alice", "public_key_file": "keys/alice.pub", "modules": ["acme/*"]}]}`)
+	jpath := writePolicy(t, dir, "trust.json", `{"keys": [{"name": "alice", "public_key_file": "keys/alice.pub", "modules": ["acme-*"]}]}`)
 	if _, err := sign.LoadPolicy(jpath); err != nil {
 		t.Fatal(err)
 	}
@@ -113,8 +113,8 @@ func TestPolicyErrors(t *testing.T) {
 		{"inline not PEM", "keys:\n  - name: a\n    public_key: hello\n", `{P}, line 3, column 17: key "a": sign: bad key: no PEM block (want -----BEGIN PUBLIC KEY-----)`},
 		{"wrong id", "keys:\n  - name: a\n    public_key_file: keys/alice.pub\n    id: 00ff\n",
 			`{P}, line 4, column 9: key "a": id is 00ff, but its public key's id is ` + aliceID},
-		{"bad pattern", "keys:\n  - name: a\n    public_key_file: keys/alice.pub\n    modules: [ok, \"acme/[x\"]\n",
-			`{P}, line 4, column 19: key "a": module pattern "acme/[x" is malformed (want a name, or a pattern like acme/*)`},
+		{"bad pattern", "keys:\n  - name: a\n    public_key_file: keys/alice.pub\n    modules: [ok, \"acme-[x\"]\n",
+			`{P}, line 4, column 19: key "a": module pattern "acme-[x" is malformed (want a name, or a pattern like acme-*)`},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {

@@ -7,6 +7,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"strings"
 
 	"github.com/secure-systems-lab/go-securesystemslib/dsse"
 )
@@ -22,7 +23,7 @@ type config struct {
 // WithName sets the module's name. Sign: the name the statement carries
 // (required; callers take it from the module's manifest). Verify: the name
 // the statement must carry (callers pass the manifest's name, so a key
-// allowed to sign "acme/*" cannot vouch for a manifest that calls itself
+// allowed to sign "acme-*" cannot vouch for a manifest that calls itself
 // something else). Default: none.
 func WithName(name string) Option { return func(c *config) { c.name = name } }
 
@@ -38,12 +39,15 @@ func options(opts []Option) config {
 	return c
 }
 
-// SignatureSuffix is appended to a module's path to name its signature file
-// (normalize.wasm → normalize.wasm.sig.json).
+// SignatureSuffix replaces ".wasm" in a module's file name to name its
+// signature file, as the manifest package names sidecar manifests.
 const SignatureSuffix = ".sig.json"
 
-// SignaturePath returns the default path of a module's signature file.
-func SignaturePath(modulePath string) string { return modulePath + SignatureSuffix }
+// SignaturePath returns the default path of a module's signature file:
+// "dir/normalize.wasm" → "dir/normalize.sig.json".
+func SignaturePath(modulePath string) string {
+	return strings.TrimSuffix(modulePath, ".wasm") + SignatureSuffix
+}
 
 // Sign returns a DSSE envelope (indented JSON, ending in a newline) whose
 // payload is the Statement for module and manifest (nil when the module has

@@ -15,7 +15,7 @@ import (
 
 const identityWasm = "../sdk/c/examples/identity/identity.wasm"
 
-var testManifest = []byte(`{"name":"acme/identity","version":"1.0.0"}`)
+var testManifest = []byte(`{"name":"acme-identity","version":"1.0.0"}`)
 
 // key returns a fixed key pair, so IDs in expected messages are stable.
 func key(seed byte) (ed25519.PublicKey, ed25519.PrivateKey) {
@@ -60,12 +60,12 @@ func TestSignVerifyRoundTrip(t *testing.T) {
 	wasm := module(t)
 	pub, priv := key(1)
 	for _, manifest := range [][]byte{testManifest, nil, {}} {
-		env := signed(t, wasm, manifest, priv, "acme/identity")
+		env := signed(t, wasm, manifest, priv, "acme-identity")
 		v, err := sign.Verify(wasm, manifest, env, policyOf(t, "alice", pub))
 		if err != nil {
 			t.Fatalf("manifest %q: %v", manifest, err)
 		}
-		if v.KeyName != "alice" || v.KeyID != sign.KeyID(pub) || v.Statement.Name != "acme/identity" ||
+		if v.KeyName != "alice" || v.KeyID != sign.KeyID(pub) || v.Statement.Name != "acme-identity" ||
 			v.Statement.Version != "1.0.0" || v.Statement.ModuleSHA256 != sign.Digest(wasm) {
 			t.Fatalf("verified %+v", v)
 		}
@@ -78,7 +78,7 @@ func TestSignVerifyRoundTrip(t *testing.T) {
 func TestSignIsDeterministic(t *testing.T) {
 	wasm := module(t)
 	_, priv := key(1)
-	a, b := signed(t, wasm, testManifest, priv, "acme/identity"), signed(t, wasm, testManifest, priv, "acme/identity")
+	a, b := signed(t, wasm, testManifest, priv, "acme-identity"), signed(t, wasm, testManifest, priv, "acme-identity")
 	if !bytes.Equal(a, b) {
 		t.Fatalf("two signatures of the same inputs differ:\n%s\n%s", a, b)
 	}
@@ -89,7 +89,7 @@ func TestSignIsDeterministic(t *testing.T) {
 func TestEnvelopeIsDSSE(t *testing.T) {
 	wasm := module(t)
 	pub, priv := key(1)
-	env := signed(t, wasm, testManifest, priv, "acme/identity")
+	env := signed(t, wasm, testManifest, priv, "acme-identity")
 	var e struct {
 		PayloadType string `json:"payloadType"`
 		Payload     []byte `json:"payload"`
@@ -110,7 +110,7 @@ func TestEnvelopeIsDSSE(t *testing.T) {
 	if !ed25519.Verify(pub, pae, e.Signatures[0].Sig) {
 		t.Fatal("signature does not verify over the DSSE PAE")
 	}
-	want := `{"module_sha256":"` + sign.Digest(wasm) + `","manifest_sha256":"` + sign.Digest(testManifest) + `","name":"acme/identity","version":"1.0.0"}`
+	want := `{"module_sha256":"` + sign.Digest(wasm) + `","manifest_sha256":"` + sign.Digest(testManifest) + `","name":"acme-identity","version":"1.0.0"}`
 	if string(e.Payload) != want {
 		t.Fatalf("payload\n%s\nwant\n%s", e.Payload, want)
 	}
@@ -123,11 +123,11 @@ func TestVerifyErrors(t *testing.T) {
 	alicePub, alicePriv := key(1)
 	_, malloryPriv := key(2)
 	alice := policyOf(t, "alice", alicePub)
-	env := signed(t, wasm, testManifest, alicePriv, "acme/identity")
+	env := signed(t, wasm, testManifest, alicePriv, "acme-identity")
 
 	// An envelope whose payload was replaced after signing, keeping the
 	// signature: the statement of another module.
-	other := signed(t, []byte("other"), testManifest, alicePriv, "acme/identity")
+	other := signed(t, []byte("other"), testManifest, alicePriv, "acme-identity")
 	var e, o map[string]any
 	_ = json.Unmarshal(env, &e)
 	_ = json.Unmarshal(other, &o)
@@ -149,16 +149,16 @@ func TestVerifyErrors(t *testing.T) {
 			"sign: manifest digest mismatch: the envelope signs manifest sha256:" + sign.ShortID(sign.Digest(testManifest)) + ", the manifest is sha256:" + sign.ShortID(sign.Digest(flip(testManifest, 3))) + " (the manifest was changed after signing)"},
 		{"manifest missing", wasm, nil, env, alice, nil, sign.ErrManifestDigest,
 			"sign: manifest digest mismatch: the envelope signs manifest sha256:" + sign.ShortID(sign.Digest(testManifest)) + ", but the module has none (give the manifest it was signed with)"},
-		{"manifest added", wasm, testManifest, signed(t, wasm, nil, alicePriv, "acme/identity"), alice, nil, sign.ErrManifestDigest,
+		{"manifest added", wasm, testManifest, signed(t, wasm, nil, alicePriv, "acme-identity"), alice, nil, sign.ErrManifestDigest,
 			"sign: manifest digest mismatch: the envelope signs no manifest, but the module has one (sha256:" + sign.ShortID(sign.Digest(testManifest)) + "): sign the module again with its manifest"},
-		{"untrusted key", wasm, testManifest, signed(t, wasm, testManifest, malloryPriv, "acme/identity"), alice, nil, sign.ErrUntrusted,
+		{"untrusted key", wasm, testManifest, signed(t, wasm, testManifest, malloryPriv, "acme-identity"), alice, nil, sign.ErrUntrusted,
 			"sign: no signature by a trusted key: signed by key " + sign.ShortID(sign.KeyID(malloryPriv.Public().(ed25519.PublicKey))) + " (not in trust.yaml; if you trust it, add its .pub file there)"},
 		{"payload edited after signing", wasm, testManifest, edited, alice, nil, sign.ErrBadSignature,
 			"sign: signature does not verify: the signature by key " + sign.ShortID(sign.KeyID(alicePub)) + " (alice in trust.yaml) does not match the envelope's payload (the envelope was edited after signing: sign the module again)"},
-		{"name not allowed", wasm, testManifest, env, policyOf(t, "alice", alicePub, "other/*", "normalize"), nil, sign.ErrNameNotAllowed,
-			"sign: module name not allowed: key " + sign.ShortID(sign.KeyID(alicePub)) + " (alice) may sign only modules named other/*, normalize (trust.yaml), not \"acme/identity\""},
-		{"statement names another module", wasm, testManifest, env, alice, []sign.Option{sign.WithName("acme/other")}, sign.ErrNameNotAllowed,
-			"sign: module name not allowed: the signature is for a module named \"acme/identity\", but this module is named \"acme/other\" (sign it under its own name)"},
+		{"name not allowed", wasm, testManifest, env, policyOf(t, "alice", alicePub, "other-*", "normalize"), nil, sign.ErrNameNotAllowed,
+			"sign: module name not allowed: key " + sign.ShortID(sign.KeyID(alicePub)) + " (alice) may sign only modules named other-*, normalize (trust.yaml), not \"acme-identity\""},
+		{"statement names another module", wasm, testManifest, env, alice, []sign.Option{sign.WithName("acme-other")}, sign.ErrNameNotAllowed,
+			"sign: module name not allowed: the signature is for a module named \"acme-identity\", but this module is named \"acme-other\" (sign it under its own name)"},
 		{"malformed JSON", wasm, testManifest, []byte("{\n  \"payloadType\": \"x\",\n  \"payload\" \"abc\"\n}"), alice, nil, sign.ErrMalformedEnvelope,
 			"sign: malformed envelope: line 3, column 13: invalid character '\"' after object key"},
 		{"truncated", wasm, testManifest, env[:40], alice, nil, sign.ErrMalformedEnvelope,
@@ -227,22 +227,22 @@ func TestVerifyChoosesTrustedKey(t *testing.T) {
 	bobPub, bobPriv := key(2)
 	_, malloryPriv := key(3)
 	p, err := sign.NewPolicy("trust.yaml",
-		sign.TrustedKey{Name: "alice", PublicKey: alicePub, Modules: []string{"acme/*"}},
+		sign.TrustedKey{Name: "alice", PublicKey: alicePub, Modules: []string{"acme-*"}},
 		sign.TrustedKey{Name: "bob", PublicKey: bobPub})
 	if err != nil {
 		t.Fatal(err)
 	}
-	v, err := p.VerifyModule(wasm, nil, signed(t, wasm, nil, bobPriv, "bob/tool"))
+	v, err := p.VerifyModule(wasm, nil, signed(t, wasm, nil, bobPriv, "bob-tool"))
 	if err != nil || v.KeyName != "bob" {
 		t.Fatalf("verified %+v, %v", v, err)
 	}
 	// Mallory's signature and Alice's, in one envelope.
 	var a, m map[string]any
-	_ = json.Unmarshal(signed(t, wasm, nil, alicePriv, "acme/identity"), &a)
-	_ = json.Unmarshal(signed(t, wasm, nil, malloryPriv, "acme/identity"), &m)
+	_ = json.Unmarshal(signed(t, wasm, nil, alicePriv, "acme-identity"), &a)
+	_ = json.Unmarshal(signed(t, wasm, nil, malloryPriv, "acme-identity"), &m)
 	a["signatures"] = append(m["signatures"].([]any), a["signatures"].([]any)...)
 	both, _ := json.Marshal(a)
-	v, err = p.VerifyModule(wasm, nil, both, sign.WithName("acme/identity"))
+	v, err = p.VerifyModule(wasm, nil, both, sign.WithName("acme-identity"))
 	if err != nil || v.KeyName != "alice" {
 		t.Fatalf("verified %+v, %v", v, err)
 	}
@@ -275,11 +275,11 @@ func TestSignErrors(t *testing.T) {
 func TestParseEnvelopeShowsClaims(t *testing.T) {
 	wasm := module(t)
 	pub, priv := key(1)
-	e, err := sign.ParseEnvelope(signed(t, wasm, testManifest, priv, "acme/identity"))
+	e, err := sign.ParseEnvelope(signed(t, wasm, testManifest, priv, "acme-identity"))
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(e.KeyIDs) != 1 || e.KeyIDs[0] != sign.KeyID(pub) || e.Statement.Name != "acme/identity" {
+	if len(e.KeyIDs) != 1 || e.KeyIDs[0] != sign.KeyID(pub) || e.Statement.Name != "acme-identity" {
 		t.Fatalf("envelope %+v", e)
 	}
 	if err := e.Statement.Check(wasm, testManifest); err != nil {
