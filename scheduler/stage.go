@@ -34,3 +34,11 @@ type Stage interface {
 type Concurrent interface {
 	Concurrency() int
 }
+
+// Resources is implemented by a stage that knows what each of its workers
+// occupies (a model actor pinned to a GPU). The stage options CPUs and GPUs
+// override it.
+type Resources interface {
+	// Resources returns the CPUs and GPUs one worker occupies.
+	Resources() (cpus float64, gpus int)
+}
