@@ -165,12 +165,33 @@ $(cat "$tmp/t.log")
   fix (as root): apt-get install -y --reinstall wabt"
 }
 
-# --- ONNX Runtime shared library: NOT IMPLEMENTED YET (a later issue) --------
-# fetch_onnxruntime will fetch libonnxruntime.so.1 for gpu/ when it is not in
-# the per-user cache already: `npm pack onnxruntime-node@1.30.0` (no install
-# scripts), extract only bin/napi-v6/linux/x64/libonnxruntime.so.1, check its
-# sha256, and place it where gpu/ looks (see DESIGN.md, "Model actors").
-# fetch_onnxruntime() { ...; }
+# --- ONNX Runtime shared library and models (gpu/) ---------------------------
+# fetch_onnxruntime puts libonnxruntime.so.1 (npm pack onnxruntime-node, no
+# install scripts, sha256-pinned) and the OCR models into the per-user cache
+# where gpu/ looks, when they are not there yet: scripts/fetch-models.sh.
+fetch_onnxruntime() {
+	if $check_only; then
+		bash scripts/fetch-models.sh --check
+	else
+		bash scripts/fetch-models.sh
+	fi
+	ensure_locale
+}
+
+# ensure_locale: ONNX Runtime's StringNormalizer (onnxruntime_go's
+# example_strings.onnx, a gpu/ test) needs the en_US.UTF-8 locale, which a
+# fresh Debian has the data for (package locales) but not compiled.
+ensure_locale() {
+	locale -a 2>/dev/null | grep -qix 'en_US.utf-\?8' && return 0
+	local fix="localedef -i en_US -f UTF-8 en_US.UTF-8"
+	if $check_only || [ "$(id -u)" -ne 0 ]; then
+		die "the en_US.UTF-8 locale is missing (ONNX Runtime string models need it)
+  fix (as root): $fix   (Debian package: locales)"
+	fi
+	[ -f /usr/share/i18n/locales/en_US ] || apt_install locales
+	say "compiling the en_US.UTF-8 locale"
+	localedef -i en_US -f UTF-8 en_US.UTF-8 || die "localedef failed; run (as root): $fix"
+}
 # -----------------------------------------------------------------------------
 
 version_of() { grep -oE '[0-9]+\.[0-9]+(\.[0-9]+)?' | head -n 1; }
@@ -193,6 +214,7 @@ main() {
 	fi
 
 	npm_install
+	fetch_onnxruntime
 	smoke
 
 	local wasi
