@@ -16,7 +16,6 @@ const (
 	waitAdmission        // the source: the first stage's queue or the budget
 )
 
-
 // stats are the counters of one stage, read without locks by the progress
 // display, the metrics endpoint and the watchdog.
 type stats struct {
