@@ -51,7 +51,7 @@ func TestTakeBatch(t *testing.T) {
 				t.Fatal(err)
 			}
 			defer rec.Release()
-			if got := values(t, rec); !slices.Equal(got, tt.want) && !(len(got) == 0 && len(tt.want) == 0) {
+			if got := values(t, rec); !slices.Equal(got, tt.want) && (len(got) != 0 || len(tt.want) != 0) {
 				t.Errorf("got %v, want %v", got, tt.want)
 			}
 		})

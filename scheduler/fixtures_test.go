@@ -327,15 +327,6 @@ func noLeaks(t *testing.T) {
 	t.Cleanup(func() { goleak.VerifyNone(t, opt) })
 }
 
-// concat returns the input values of the source, in order.
-func (s *memSource) all() []int64 {
-	var out []int64
-	for _, d := range s.data {
-		out = append(out, d...)
-	}
-	return out
-}
-
 // mapStage is a Go stage that maps every row's x through f (nil: keep)
 // into a new batch, or keeps only the rows where keep is true, allocating
 // with alloc.
