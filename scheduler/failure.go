@@ -10,7 +10,6 @@ import (
 
 	"github.com/apache/arrow-go/v18/arrow"
 	"github.com/apache/arrow-go/v18/arrow/array"
-	"github.com/apache/arrow-go/v18/arrow/memory"
 )
 
 // DeadLetterSchema is the schema of the dead-letter sink's parts: one row
@@ -213,30 +212,7 @@ func (r *run) finalRateCheckLocked() error {
 // writeDeadLetters writes rec's rows (rows row0.. of batch seq of sp at the
 // stage's input) to sp's dead-letter part, creating it on first use.
 func (r *run) writeDeadLetters(sp *splitRun, stage, msg string, attempts int, seq, row0 int64, rec arrow.RecordBatch) error {
-	dl, err := deadLetterBatch(r.cfg.alloc, sp, stage, msg, attempts, seq, row0, rec)
-	if err != nil {
-		return &StageError{Stage: "dead-letter sink", Split: sp.sp.Index, SplitID: sp.sp.ID, Batch: seq, Row: row0, Err: err}
-	}
-	defer dl.Release()
-	sp.dlMu.Lock()
-	defer sp.dlMu.Unlock()
-	if sp.dlPart == nil {
-		if sp.dlPart, err = r.p.dead.Create(r.ctx, sp.sp, DeadLetterSchema); err != nil {
-			return &StageError{Stage: "dead-letter sink", Split: sp.sp.Index, SplitID: sp.sp.ID, Batch: seq, Row: row0, Err: fmt.Errorf("creating part: %w", err)}
-		}
-	}
-	if err := sp.dlPart.Write(r.ctx, dl); err != nil {
-		return &StageError{Stage: "dead-letter sink", Split: sp.sp.Index, SplitID: sp.sp.ID, Batch: seq, Row: row0, Err: fmt.Errorf("writing: %w", err)}
-	}
-	r.mu.Lock()
-	r.deadRows += rec.NumRows()
-	r.mu.Unlock()
-	return nil
-}
-
-func deadLetterBatch(alloc memory.Allocator, sp *splitRun, stage, msg string, attempts int, seq, row0 int64, rec arrow.RecordBatch) (arrow.RecordBatch, error) {
-	b := array.NewRecordBuilder(alloc, DeadLetterSchema)
-	defer b.Release()
+	rows := make([]dlRow, rec.NumRows())
 	var buf bytes.Buffer
 	for i := range rec.NumRows() {
 		buf.Reset()
@@ -250,21 +226,63 @@ func deadLetterBatch(alloc memory.Allocator, sp *splitRun, stage, msg string, at
 			buf.WriteByte(':')
 			v, err := json.Marshal(col.GetOneForMarshal(int(i)))
 			if err != nil {
-				return nil, fmt.Errorf("encoding column %q of row %d as JSON: %w", rec.Schema().Field(c).Name, row0+i, err)
+				return &StageError{Stage: "dead-letter sink", Split: sp.sp.Index, SplitID: sp.sp.ID, Batch: seq, Row: row0 + i,
+					Err: fmt.Errorf("encoding column %q as JSON: %w", rec.Schema().Field(c).Name, err)}
 			}
 			buf.Write(v)
 		}
 		buf.WriteByte('}')
-		b.Field(0).(*array.StringBuilder).Append(stage)
-		b.Field(1).(*array.StringBuilder).Append(msg)
-		b.Field(2).(*array.Int32Builder).Append(int32(attempts))
+		rows[i] = dlRow{stage: stage, msg: msg, attempts: attempts, seq: seq, row: row0 + i, input: buf.String()}
+	}
+	return r.appendDeadLetters(sp, rows)
+}
+
+// A dlRow is one row of a dead-letter part.
+type dlRow struct {
+	stage, msg string
+	attempts   int
+	seq, row   int64
+	input      string
+}
+
+// appendDeadLetters writes rows to sp's dead-letter part, creating it on
+// first use.
+func (r *run) appendDeadLetters(sp *splitRun, rows []dlRow) error {
+	if len(rows) == 0 {
+		return nil
+	}
+	b := array.NewRecordBuilder(r.cfg.alloc, DeadLetterSchema)
+	for _, d := range rows {
+		b.Field(0).(*array.StringBuilder).Append(d.stage)
+		b.Field(1).(*array.StringBuilder).Append(d.msg)
+		b.Field(2).(*array.Int32Builder).Append(int32(d.attempts))
 		b.Field(3).(*array.Int64Builder).Append(int64(sp.sp.Index))
 		b.Field(4).(*array.StringBuilder).Append(sp.sp.ID)
-		b.Field(5).(*array.Int64Builder).Append(seq)
-		b.Field(6).(*array.Int64Builder).Append(row0 + i)
-		b.Field(7).(*array.StringBuilder).Append(buf.String())
+		b.Field(5).(*array.Int64Builder).Append(d.seq)
+		b.Field(6).(*array.Int64Builder).Append(d.row)
+		b.Field(7).(*array.StringBuilder).Append(d.input)
 	}
-	return b.NewRecordBatch(), nil
+	dl := b.NewRecordBatch()
+	b.Release()
+	defer dl.Release()
+	fail := func(doing string, err error) error {
+		return &StageError{Stage: "dead-letter sink", Split: sp.sp.Index, SplitID: sp.sp.ID, Batch: rows[0].seq, Row: rows[0].row, Err: fmt.Errorf("%s: %w", doing, err)}
+	}
+	sp.dlMu.Lock()
+	defer sp.dlMu.Unlock()
+	if sp.dlPart == nil {
+		var err error
+		if sp.dlPart, err = r.p.dead.Create(r.ctx, sp.sp, DeadLetterSchema); err != nil {
+			return fail("creating part", err)
+		}
+	}
+	if err := sp.dlPart.Write(r.ctx, dl); err != nil {
+		return fail("writing", err)
+	}
+	r.mu.Lock()
+	r.deadRows += int64(len(rows))
+	r.mu.Unlock()
+	return nil
 }
 
 // commitDeadLetters commits sp's dead-letter part, if it has one: before

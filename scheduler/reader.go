@@ -7,6 +7,8 @@ import (
 	"sync"
 
 	"github.com/apache/arrow-go/v18/arrow/array"
+
+	"github.com/wasinfer/wasinfer/dataset"
 )
 
 // reader reads one split and delivers its batches to the first edge.
@@ -45,6 +47,20 @@ func (r *run) reader(sp *splitRun) {
 		r.mu.Unlock()
 
 		rec, err := rd.Read(r.readCtx)
+		if rj, ok := rd.(dataset.Rejecter); ok && (err == nil || errors.Is(err, io.EOF)) {
+			if rerr := r.sourceRejects(sp, rj, sp.readSeq); rerr != nil {
+				if rec != nil {
+					rec.Release()
+				}
+				r.mu.Lock()
+				r.active--
+				r.reserved -= est
+				sp.abandoned = true
+				r.failLocked(rerr)
+				r.mu.Unlock()
+				return
+			}
+		}
 		if errors.Is(err, io.EOF) {
 			closeRd() // before the split can commit and free its slot
 		}
