@@ -85,7 +85,7 @@ func (p *Pool) newSession(actorID int, dev Device, optimizedOut string) (*ort.Dy
 			}
 			defer func() { _ = co.Destroy() }()
 			if err := co.Update(p.cfg.cuda.providerOptions(dev.ID)); err != nil {
-				return nil, fmt.Errorf("%w: %s: setting CUDA provider options: %w", ErrDevice, dev, err)
+				return nil, fmt.Errorf("%w: %s: setting CUDA provider options: %w; %s", ErrDevice, dev, err, cudaHint())
 			}
 			if err := so.AppendExecutionProviderCUDA(co); err != nil {
 				return nil, fmt.Errorf("%w: %s: appending the CUDA execution provider: %w; %s", ErrDevice, dev, err, cudaHint())

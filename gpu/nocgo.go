@@ -70,3 +70,6 @@ func (*Pool) Transform(context.Context, int64, arrow.RecordBatch) (arrow.RecordB
 
 // Close returns nil.
 func (*Pool) Close(context.Context) error { return nil }
+
+// Resources returns 0, 0.
+func (*Pool) Resources() (cpus float64, gpus int) { return 0, 0 }

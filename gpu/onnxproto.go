@@ -126,7 +126,7 @@ func eachField(what string, b []byte, f func(field) error) error {
 	for off := 0; off < len(b); {
 		num, typ, n := protowire.ConsumeTag(b[off:])
 		if n < 0 {
-			return fmt.Errorf("%w: %s: bad field tag at byte %d: %w", errNotONNX, what, off, protowire.ParseError(n))
+			return fmt.Errorf("%w: %s: bad field tag at byte %d: %s", errNotONNX, what, off, wireError(n))
 		}
 		off += n
 		fl := field{num: num, typ: typ}
@@ -146,7 +146,7 @@ func eachField(what string, b []byte, f func(field) error) error {
 			n = protowire.ConsumeFieldValue(num, typ, b[off:])
 		}
 		if n < 0 {
-			return fmt.Errorf("%w: %s: field %d at byte %d: %w", errNotONNX, what, num, off, protowire.ParseError(n))
+			return fmt.Errorf("%w: %s: field %d at byte %d: %s", errNotONNX, what, num, off, wireError(n))
 		}
 		off += n
 		if err := f(fl); err != nil {
@@ -154,6 +154,27 @@ func eachField(what string, b []byte, f func(field) error) error {
 		}
 	}
 	return nil
+}
+
+// wireError says what a negative protowire length means. (protowire's own
+// errors read "proto: ..." with a space that is sometimes U+00A0, on purpose;
+// users get plain words.)
+func wireError(n int) string {
+	switch n {
+	case -1:
+		return "the data ends in the middle of the field (truncated file?)"
+	case -2:
+		return "invalid field number"
+	case -3:
+		return "a variable-length integer overflows"
+	case -4:
+		return "reserved wire type"
+	case -5:
+		return "mismatched end-group marker"
+	case -6:
+		return "nested too deep"
+	}
+	return fmt.Sprintf("malformed protobuf (code %d)", n)
 }
 
 // wantBytes checks that fl is length-delimited, as the field must be.

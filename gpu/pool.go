@@ -145,14 +145,13 @@ func Load(ctx context.Context, path string, opts ...Option) (*Pool, error) {
 		errs[0] = p.actors[0].start(ctx, writeCache)
 		first = 1
 	}
-	var wg sync.WaitGroup
-	for i := first; i < cfg.actors; i++ {
-		if errs[0] != nil {
-			break
+	if first == 0 || errs[0] == nil {
+		var wg sync.WaitGroup
+		for i := first; i < cfg.actors; i++ {
+			wg.Go(func() { errs[i] = p.actors[i].start(ctx, "") })
 		}
-		wg.Go(func() { errs[i] = p.actors[i].start(ctx, "") })
+		wg.Wait()
 	}
-	wg.Wait()
 	if err := errors.Join(errs...); err != nil {
 		for _, a := range p.actors {
 			a.destroy()
@@ -505,4 +504,18 @@ func (p *Pool) emptyRow(i int) []int64 {
 		return nil
 	}
 	return p.rowSeen[i]
+}
+
+// Resources returns what one actor occupies, for the scheduler
+// (scheduler.Resources): its intra-op threads as CPUs, and 1 GPU for an
+// actor with a GPU of its own (0 for actors that share one, WithGPUsPerActor
+// below 1: the pool itself checked those against the machine).
+func (p *Pool) Resources() (cpus float64, gpus int) {
+	cpus = float64(p.cfg.intraThreads())
+	for _, d := range p.Devices() {
+		if d.CUDA && p.cfg.gpusPer >= 1 {
+			return cpus, 1
+		}
+	}
+	return cpus, 0
 }

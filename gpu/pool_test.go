@@ -193,9 +193,7 @@ func TestFloat16InBFloat16Out(t *testing.T) {
 		if err := s.Run([]ort.Value{x}, []ort.Value{y}); err != nil {
 			t.Fatal(err)
 		}
-		s.Destroy()
-		x.Destroy()
-		y.Destroy()
+		_, _, _ = s.Destroy(), x.Destroy(), y.Destroy()
 		for i := range 8 {
 			want := math.Float32frombits(uint32(outRaw[2*i])<<16 | uint32(outRaw[2*i+1])<<24)
 			if got[r*8+i] != want {
@@ -268,7 +266,7 @@ func TestSelectOutputs(t *testing.T) {
 	path := ortModel(t, "sklearn_randomforest.onnx")
 	needLibrary(t)
 	_, err := Load(context.Background(), path)
-	wantErr(t, err, `model stage "sklearn_randomforest": load: gpu: model refused: `+path+`: model output "output_probability" is a sequence; a model stage makes tensor columns only: select the others with WithOutputs / outputs`)
+	wantErr(t, err, `model stage "sklearn_randomforest": gpu: model refused: `+path+`: model output "output_probability" is a sequence; a model stage makes tensor columns only: select the others with WithOutputs / outputs`)
 
 	mem := checkedMem(t)
 	p := load(t, path, WithOutputs(map[string]string{"output_label": "label"}), WithAllocator(mem))
