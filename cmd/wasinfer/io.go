@@ -157,7 +157,7 @@ func (s *fileSink) Close() error {
 		_ = s.Abort()
 		return fmt.Errorf("writing %s: %w", s.path, err)
 	}
-	if err := s.f.Close(); err != nil {
+	if err := s.f.Close(); err != nil && !errors.Is(err, os.ErrClosed) { // the Parquet writer closes it
 		_ = os.Remove(s.tmp)
 		return fmt.Errorf("writing %s: %w", s.path, err)
 	}
