@@ -53,4 +53,3 @@ func release(recs []arrow.RecordBatch) {
 		r.Release()
 	}
 }
-
