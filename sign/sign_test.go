@@ -286,3 +286,22 @@ func TestParseEnvelopeShowsClaims(t *testing.T) {
 		t.Fatal(err)
 	}
 }
+
+func TestVerifyAny(t *testing.T) {
+	wasm := module(t)
+	alicePub, alicePriv := key(1)
+	_, malloryPriv := key(2)
+	p := policyOf(t, "alice", alicePub)
+	bad := signed(t, wasm, nil, malloryPriv, "x")
+	good := signed(t, wasm, nil, alicePriv, "x")
+	if v, err := p.VerifyAny(wasm, nil, [][]byte{bad, good}); err != nil || v.KeyName != "alice" || !bytes.Equal(v.Envelope, good) {
+		t.Fatalf("verified %+v, %v", v, err)
+	}
+	if _, err := p.VerifyAny(wasm, nil, [][]byte{bad}); !errors.Is(err, sign.ErrUntrusted) {
+		t.Fatalf("only an untrusted signature: %v", err)
+	}
+	_, err := p.VerifyAny(wasm, nil, nil)
+	if want := "sign: no signature by a trusted key: the module has no signature (sign it with wasinfer udf sign)"; err == nil || err.Error() != want {
+		t.Fatalf("no signatures: %v", err)
+	}
+}

@@ -17,6 +17,8 @@ type Verified struct {
 	KeyID string
 	// KeyName is the key's name in the policy.
 	KeyName string
+	// Envelope is the envelope accepted (one of VerifyAny's).
+	Envelope []byte
 }
 
 // Verify checks that envelope holds a valid signature, by a key the policy
@@ -96,7 +98,7 @@ func (p *Policy) VerifyModule(module, manifest, envelope []byte, opts ...Option)
 		return nil, fmt.Errorf("%w: the signature is for a module named %q, but this module is named %q (sign it under its own name)",
 			ErrNameNotAllowed, st.Name, c.name)
 	}
-	return &Verified{Statement: st, KeyID: signer.ID, KeyName: signer.Name}, nil
+	return &Verified{Statement: st, KeyID: signer.ID, KeyName: signer.Name, Envelope: envelope}, nil
 }
 
 func appendKey(ks []*TrustedKey, k *TrustedKey) []*TrustedKey {
@@ -154,4 +156,33 @@ func (s Statement) Check(module, manifest []byte) error {
 		}
 	}
 	return nil
+}
+
+// VerifyAny accepts the first of envelopes that VerifyModule accepts, as
+// for a module fetched with several signatures attached (oci.Module's
+// Signatures). A pipeline that requires trusted modules calls it with
+// every signature it has.
+//
+// # Errors
+//
+// ErrUntrusted when envelopes is empty; otherwise the error of the first
+// envelope, when none is accepted.
+func (p *Policy) VerifyAny(module, manifest []byte, envelopes [][]byte, opts ...Option) (*Verified, error) {
+	if p == nil {
+		return nil, fmt.Errorf("%w: no policy given (load one with LoadPolicy)", ErrPolicy)
+	}
+	if len(envelopes) == 0 {
+		return nil, fmt.Errorf("%w: the module has no signature (sign it with wasinfer udf sign)", ErrUntrusted)
+	}
+	var first error
+	for _, env := range envelopes {
+		v, err := p.VerifyModule(module, manifest, env, opts...)
+		if err == nil {
+			return v, nil
+		}
+		if first == nil {
+			first = err
+		}
+	}
+	return nil, first
 }
