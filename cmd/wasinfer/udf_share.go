@@ -342,23 +342,12 @@ func udfPull(ctx context.Context, c *cli.Command) error {
 		sig = m.Signatures[0]
 	}
 	if policy != nil {
-		if len(m.Signatures) == 0 {
-			return fmt.Errorf("%s: %w: the module has no signature (sign it, then push it again, or attach one)", m.Ref, sign.ErrUntrusted)
+		v, err := policy.VerifyAny(m.Wasm, man, m.Signatures, nameOption(man)...)
+		if err != nil {
+			return fmt.Errorf("%s: %w", m.Ref, err)
 		}
-		var first error
-		for _, env := range m.Signatures {
-			v, err := policy.VerifyModule(m.Wasm, man, env, nameOption(man)...)
-			if err == nil {
-				sig, verified = env, fmt.Sprintf(", signed by %s (key %s)", v.KeyName, sign.ShortID(v.KeyID))
-				break
-			}
-			if first == nil {
-				first = err
-			}
-		}
-		if verified == "" {
-			return fmt.Errorf("%s: %w", m.Ref, first)
-		}
+		sig = v.Envelope // write the signature that verified beside the module
+		verified = fmt.Sprintf(", signed by %s (key %s)", v.KeyName, sign.ShortID(v.KeyID))
 	}
 	out := c.String("out")
 	if out == "" {
