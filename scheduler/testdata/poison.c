@@ -5,8 +5,11 @@
  * trapping when `trap` is true (the host replaces the instance: a transient
  * failure that fails again on retry).
  *
- * Config (all optional): {"column": "x", "every": 1000, "trap": false}
- *   every 1000 poisons 0.1 % of consecutive values, 100 1 %, 10 10 %.
+ * Config (all optional): {"column": "x", "every": 1000, "trap": false, "work": 0}
+ *   every 1000 poisons 0.1 % of consecutive values, 100 1 %, 10 10 %;
+ *         0 poisons nothing.
+ *   work  rounds of integer hashing per row, to make the UDF CPU-bound for
+ *         the scaling benchmark (default 0)
  */
 #define WASINFER_IMPLEMENTATION
 #define WASINFER_HAS_INIT
@@ -17,6 +20,8 @@ WASINFER_DESCRIBE("{\"name\":\"poison\",\"version\":\"1.0.0\",\"language\":\"c\"
 static char g_column[256] = "x";
 static int64_t g_every = 1000;
 static int g_trap = 0;
+static int64_t g_work = 0;
+volatile uint64_t wasinfer_poison_sink; /* keeps the work from being optimized away */
 
 int wasinfer_udf_init(const char* config, size_t len) {
   wasinfer_json_object it;
@@ -27,8 +32,11 @@ int wasinfer_udf_init(const char* config, size_t len) {
       if (wasinfer_json_string(it.value, it.value_len, g_column, sizeof g_column, NULL) != 0 || g_column[0] == 0)
         return wasinfer_set_error_status(WASINFER_INVALID_CONFIG, "invalid config: \"column\" must be a non-empty string");
     } else if (strcmp(it.key, "every") == 0) {
-      if (wasinfer_json_int64(it.value, it.value_len, &g_every) != 0 || g_every < 1)
-        return wasinfer_set_error_status(WASINFER_INVALID_CONFIG, "invalid config: \"every\" must be an integer >= 1");
+      if (wasinfer_json_int64(it.value, it.value_len, &g_every) != 0 || g_every < 0)
+        return wasinfer_set_error_status(WASINFER_INVALID_CONFIG, "invalid config: \"every\" must be an integer >= 0");
+    } else if (strcmp(it.key, "work") == 0) {
+      if (wasinfer_json_int64(it.value, it.value_len, &g_work) != 0 || g_work < 0)
+        return wasinfer_set_error_status(WASINFER_INVALID_CONFIG, "invalid config: \"work\" must be an integer >= 0");
     } else if (strcmp(it.key, "trap") == 0) {
       if (it.value_len == 4 && memcmp(it.value, "true", 4) == 0) {
         g_trap = 1;
@@ -38,7 +46,7 @@ int wasinfer_udf_init(const char* config, size_t len) {
         return wasinfer_set_error_status(WASINFER_INVALID_CONFIG, "invalid config: \"trap\" must be true or false");
       }
     } else {
-      return wasinfer_set_error_status(WASINFER_INVALID_CONFIG, "invalid config: unknown key \"%s\" (known: column, every, trap)", it.key);
+      return wasinfer_set_error_status(WASINFER_INVALID_CONFIG, "invalid config: unknown key \"%s\" (known: column, every, trap, work)", it.key);
     }
   }
   if (r < 0)
@@ -58,7 +66,10 @@ int wasinfer_udf_transform(const struct ArrowSchema* in_schema, const struct Arr
     if (!wasinfer_array_is_valid(col, in->offset + r)) continue;
     int64_t x;
     memcpy(&x, v + i, 8);
-    if (x % g_every == 0) {
+    uint64_t h = (uint64_t)x;
+    for (int64_t k = 0; k < g_work; k++) h = (h ^ (h >> 29)) * 0xbf58476d1ce4e5b9ULL + (uint64_t)k;
+    if (g_work) wasinfer_poison_sink += h;
+    if (g_every != 0 && x % g_every == 0) {
       if (g_trap) __builtin_trap();
       return wasinfer_set_error_status(WASINFER_ERROR, "column \"%s\": row %lld: value %lld is poisoned", g_column,
                                        (long long)r, (long long)x);
