@@ -40,7 +40,7 @@ func TestParseReference(t *testing.T) {
 
 func TestParseReferenceErrors(t *testing.T) {
 	cases := []struct{ in, want string }{
-		{"docker.io/library/x:1", "want oci://HOST/REPO:TAG, oci://HOST/REPO@sha256:…, or oci-layout:DIR:TAG"},
+		{"registry.example/library/x:1", "want oci://HOST/REPO:TAG, oci://HOST/REPO@sha256:…, or oci-layout:DIR:TAG"},
 		{"oci://", "no registry host after oci://"},
 		{"oci:///repo:1", "no registry host after oci://"},
 		{"oci://localhost:5000", "no repository after the host (want oci://localhost:5000/REPO:TAG)"},
