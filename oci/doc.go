@@ -7,7 +7,8 @@
 //	// p.Ref.String() == "oci://registry.example/udfs/normalize:1.0.0@sha256:…": put that in the pipeline spec
 //	m, err := oci.Resolve(ctx, p.Ref.String())
 //	// m.Wasm hashes to m.WasmDigest, which the manifest pinned by the reference names
-//	v, err := policy.VerifyModule(m.Wasm, manifestOf(m), m.Signatures[0]) // package sign
+//	// m.Manifest is the sidecar; else manifest.Extract(m.Wasm) gives the embedded one.
+//	v, err := policy.VerifyAny(m.Wasm, man, m.Signatures, sign.WithName(manifestName)) // package sign
 //
 // # References
 //
