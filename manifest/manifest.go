@@ -1,6 +1,7 @@
 package manifest
 
 import (
+	"bytes"
 	"encoding/json"
 	"fmt"
 	"path"
@@ -57,9 +58,11 @@ type Manifest struct {
 
 // Column is a required input or a produced output column.
 type Column struct {
-	// Name is the column's name under the configuration the vetting sweep
-	// uses (config.example, or none).
+	// Name is the column's default name.
 	Name string `json:"name"`
+	// ConfigKey names the configuration member that renames the column,
+	// when one does (a string property of config.schema). Optional.
+	ConfigKey string `json:"config_key,omitempty"`
 	// Type is the column's Arrow type in the grammar of ParseType, or
 	// alternatives separated by "|" (ParseTypes).
 	Type string `json:"type"`
@@ -73,6 +76,24 @@ type Column struct {
 
 // Types parses the column's type alternatives.
 func (c Column) Types() ([]*Type, error) { return ParseTypes(c.Type) }
+
+// NameUnder is the column's name under a configuration (JSON text, may be
+// empty): the string at ConfigKey when the configuration has one, else
+// Name.
+func (c Column) NameUnder(config []byte) string {
+	if c.ConfigKey == "" || len(bytes.TrimSpace(config)) == 0 {
+		return c.Name
+	}
+	var obj map[string]json.RawMessage
+	if json.Unmarshal(config, &obj) != nil {
+		return c.Name
+	}
+	var s string
+	if raw, ok := obj[c.ConfigKey]; ok && json.Unmarshal(raw, &s) == nil && s != "" {
+		return s
+	}
+	return c.Name
+}
 
 // Config describes a module's configuration.
 type Config struct {
@@ -212,6 +233,25 @@ func (m *Manifest) Validate() error {
 	}
 	v.columns("inputs", m.Inputs)
 	v.columns("outputs", m.Outputs)
+	for _, cols := range []struct {
+		field string
+		cols  []Column
+	}{{"inputs", m.Inputs}, {"outputs", m.Outputs}} {
+		for i, c := range cols.cols {
+			if c.ConfigKey == "" {
+				continue
+			}
+			f := fmt.Sprintf("%s[%d].config_key", cols.field, i)
+			switch {
+			case m.Config == nil || m.Config.Schema == nil:
+				v.add(f, "%q, but the manifest declares no config", c.ConfigKey)
+			case m.Config.Schema.Properties[c.ConfigKey] == nil:
+				v.add(f, "%q is not a property of config.schema", c.ConfigKey)
+			case m.Config.Schema.Properties[c.ConfigKey].Type != "string":
+				v.add(f, "%q is a %s in config.schema; a column name is a string", c.ConfigKey, m.Config.Schema.Properties[c.ConfigKey].Type)
+			}
+		}
+	}
 	v.check(len(m.Outputs) > 0, "outputs", "empty: declare at least one produced column")
 	v.capabilities(m.Capabilities)
 	v.check(m.Resources.MemoryBytes > 0, "resources.memory_bytes", "%d: want the peak memory of one instance in bytes, > 0", m.Resources.MemoryBytes)

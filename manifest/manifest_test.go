@@ -48,7 +48,7 @@ func TestParseSyntaxErrors(t *testing.T) {
   ],
   "outputs"`, `"nullable": true, "shape": [1]}
   ],
-  "outputs"`, `manifest: line 9, column 67: inputs[0]: unknown field "shape" (known: name, type, nullable, description)`},
+  "outputs"`, `manifest: line 9, column 67: inputs[0]: unknown field "shape" (known: name, config_key, type, nullable, description)`},
 		{"wrong kind", `"ns_per_row": 2000`, `"ns_per_row": "fast"`, `manifest: line 27, column 56: resources.ns_per_row: a string, want a number`},
 		{"not integer", `"ns_per_row": 2000`, `"ns_per_row": 2.5`, `manifest: line 27, column 56: resources.ns_per_row: 2.5 is not an integer that fits in 64 bits`},
 		{"duplicate", `"version": "1.0.0",`, `"version": "1.0.0", "version": "1.0.1",`, `manifest: line 3, column 23: duplicate field "version"`},
@@ -237,5 +237,26 @@ func TestVerifyCode(t *testing.T) {
 func TestParseTrailingComma(t *testing.T) {
 	if _, err := Parse([]byte("{},")); err == nil || err.Error() != "manifest: line 1, column 3: unexpected data after the manifest object" {
 		t.Fatalf("%v", err)
+	}
+}
+
+func TestConfigKey(t *testing.T) {
+	m, err := Parse(edit(t, `{"name": "probs", "type"`, `{"name": "probs", "config_key": "output", "type"`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	out := m.Outputs[0]
+	for cfg, want := range map[string]string{``: "probs", `{}`: "probs", `{"output": "p"}`: "p", `{"output": 3}`: "probs", `[`: "probs"} {
+		if got := out.NameUnder([]byte(cfg)); got != want {
+			t.Errorf("NameUnder(%s) = %q, want %q", cfg, got, want)
+		}
+	}
+	_, err = Parse(edit(t, `{"name": "probs", "type"`, `{"name": "probs", "config_key": "temperature", "type"`))
+	if err == nil || err.Error() != `manifest: outputs[0].config_key: "temperature" is a number in config.schema; a column name is a string` {
+		t.Fatalf("number key: %v", err)
+	}
+	_, err = Parse(edit(t, `{"name": "probs", "type"`, `{"name": "probs", "config_key": "out", "type"`))
+	if err == nil || err.Error() != `manifest: outputs[0].config_key: "out" is not a property of config.schema` {
+		t.Fatalf("unknown key: %v", err)
 	}
 }

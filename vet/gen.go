@@ -77,6 +77,7 @@ func (b sweepBatch) label() string {
 
 type inputSpec struct {
 	col   manifest.Column
+	name  string // the column's name under the sweep's configuration
 	types []*manifest.Type
 }
 
@@ -251,7 +252,7 @@ func (g *gen) build(v variant, inputs []inputSpec, class string) (sweepBatch, er
 			a = ext
 		}
 		cols = append(cols, a)
-		fields = append(fields, arrow.Field{Name: in.col.Name, Type: types[i], Nullable: in.col.Nullable})
+		fields = append(fields, arrow.Field{Name: in.name, Type: types[i], Nullable: in.col.Nullable})
 		switch class {
 		case manifest.ClassNulls:
 			carries[in.col.Name] = nulls

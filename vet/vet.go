@@ -179,6 +179,13 @@ func (v *vetter) checkManifest(r *Report) (c Check) {
 		ts, _ := in.Types() // validated
 		v.inputs = append(v.inputs, inputSpec{col: in, types: ts})
 	}
+	for i := range v.inputs {
+		if m.Config != nil {
+			v.inputs[i].name = v.inputs[i].col.NameUnder(m.Config.Example)
+		} else {
+			v.inputs[i].name = v.inputs[i].col.Name
+		}
+	}
 	digest := "no code_sha256"
 	if m.CodeSHA256 != "" {
 		digest = "code_sha256 matches"
@@ -373,15 +380,16 @@ func (v *vetter) determinism() Check {
 
 // conform checks an output against the declared outputs. dims holds the
 // sizes the inputs bound; it is not modified.
-func (v *vetter) conform(out arrow.RecordBatch, dims map[string]int) string {
+func (v *vetter) conform(out arrow.RecordBatch, dims map[string]int, cfg []byte) string {
 	bound := map[string]int{}
 	for k, n := range dims {
 		bound[k] = n
 	}
 	for _, col := range v.man.Outputs {
-		idx := out.Schema().FieldIndices(col.Name)
+		name := col.NameUnder(cfg)
+		idx := out.Schema().FieldIndices(name)
 		if len(idx) == 0 {
-			return fmt.Sprintf("the output has no column %q (declared in outputs); it has %s", col.Name, columnNames(out.Schema()))
+			return fmt.Sprintf("the output has no column %q (declared in outputs); it has %s", name, columnNames(out.Schema()))
 		}
 		f := out.Schema().Field(idx[0])
 		ts, _ := col.Types()
@@ -398,10 +406,10 @@ func (v *vetter) conform(out arrow.RecordBatch, dims map[string]int) string {
 			}
 		}
 		if !matched {
-			return fmt.Sprintf("output column %q: %s", col.Name, why)
+			return fmt.Sprintf("output column %q: %s", name, why)
 		}
 		if n := out.Column(idx[0]).NullN(); n > 0 && !col.Nullable {
-			return fmt.Sprintf("output column %q has %d nulls but is declared not nullable", col.Name, n)
+			return fmt.Sprintf("output column %q has %d nulls but is declared not nullable", name, n)
 		}
 	}
 	return ""
@@ -420,10 +428,10 @@ func columnNames(s *arrow.Schema) string {
 
 // inputDims binds the symbolic dims of the declared inputs from a batch's
 // schema (best effort: unmatched columns bind nothing).
-func (v *vetter) inputDims(s *arrow.Schema) map[string]int {
+func (v *vetter) inputDims(s *arrow.Schema, cfg []byte) map[string]int {
 	dims := map[string]int{}
 	for _, in := range v.inputs {
-		idx := s.FieldIndices(in.col.Name)
+		idx := s.FieldIndices(in.col.NameUnder(cfg))
 		if len(idx) == 0 {
 			continue
 		}
@@ -582,7 +590,7 @@ func (v *vetter) runVector(ctx context.Context, vec manifest.Vector, label strin
 		default:
 			if err := equalBatches(o.out, wants[i], vec.Tolerance); err != nil {
 				problems = append(problems, fmt.Sprintf("%s: output differs from the expected output: %v", where, err))
-			} else if d := v.conform(o.out, v.inputDims(in.Schema())); d != "" {
+			} else if d := v.conform(o.out, v.inputDims(in.Schema(), vec.Config), vec.Config); d != "" {
 				problems = append(problems, fmt.Sprintf("%s: %s", where, d))
 			}
 		}
@@ -676,7 +684,7 @@ func (v *vetter) sweepVariant(ctx context.Context, g *gen, vr variant, classes m
 func (v *vetter) judge(b sweepBatch, o outcome, dims map[string]int) string {
 	where := "sweep " + b.label()
 	if o.err == nil {
-		if d := v.conform(o.out, dims); d != "" {
+		if d := v.conform(o.out, dims, v.sweepConfig()); d != "" {
 			return where + ": " + d
 		}
 		return ""
