@@ -3,6 +3,7 @@ package scheduler
 import (
 	"bytes"
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -55,7 +56,7 @@ func plainCopy(b *testing.B, in, out string) int64 {
 		}
 		for {
 			rec, err := rd.Read(ctx)
-			if err == io.EOF {
+			if errors.Is(err, io.EOF) {
 				break
 			}
 			if err != nil {
@@ -151,8 +152,12 @@ func BenchmarkWasmScaling(b *testing.B) {
 	udfs := map[int]*host.UDF{}
 	for _, n := range workers {
 		udfs[n] = load(n)
-		defer udfs[n].Close(ctx)
 	}
+	defer func() {
+		for _, u := range udfs {
+			_ = u.Close(ctx)
+		}
+	}()
 	for _, n := range workers {
 		b.Run(fmt.Sprintf("workers=%d", n), func(b *testing.B) {
 			var one, this time.Duration
