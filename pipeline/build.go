@@ -17,6 +17,7 @@ import (
 	"github.com/wasinfer/wasinfer/gpu"
 	"github.com/wasinfer/wasinfer/host"
 	"github.com/wasinfer/wasinfer/scheduler"
+	"github.com/wasinfer/wasinfer/sign"
 )
 
 // Mode says what a Job is opened for.
@@ -40,6 +41,7 @@ type buildConfig struct {
 	progress  io.Writer
 	interval  time.Duration
 	gpus      int
+	policy    *sign.Policy
 	shard     *dataset.ShardSpec
 	noMetrics bool
 }
@@ -124,6 +126,16 @@ func Open(ctx context.Context, s *Spec, mode Mode, opts ...BuildOption) (*Job, e
 		}
 	}()
 
+	if s.Run.RequireSigned != "" {
+		path, err := s.ResolvePath(s.Run.RequireSigned)
+		if err == nil {
+			cfg.policy, err = sign.LoadPolicy(path)
+		}
+		if err != nil {
+			s.buildProblem(ps, "run.require_signed", err)
+			return nil, ps.err()
+		}
+	}
 	src, err := dataset.OpenSource(ctx, s.Source, s.dir)
 	if err != nil {
 		s.buildProblem(ps, "source", err)
@@ -230,9 +242,14 @@ func (s *Spec) loadStage(ctx context.Context, i int, cfg *buildConfig) (LoadedSt
 	st := &s.Stages[i]
 	p := stagePath(i)
 	if st.UDF != "" {
-		path, err := s.ResolvePath(st.UDF)
+		mod, err := s.fetchModule(ctx, i, cfg)
 		if err != nil {
 			return LoadedStage{}, p + ".udf", err
+		}
+		if cfg.policy != nil {
+			if err := mod.verifySigned(cfg.policy); err != nil {
+				return LoadedStage{}, p + ".udf", err
+			}
 		}
 		opts := []host.Option{host.WithName(st.Name), host.WithLogger(cfg.logger), host.WithAllocator(cfg.alloc)}
 		if st.Concurrency > 0 {
@@ -258,7 +275,7 @@ func (s *Spec) loadStage(ctx context.Context, i int, cfg *buildConfig) (LoadedSt
 			}
 			opts = append(opts, host.WithCacheDir(d))
 		}
-		u, err := host.LoadFile(ctx, path, opts...)
+		u, err := host.Load(ctx, mod.wasm, opts...)
 		if err != nil {
 			return LoadedStage{}, p + ".udf", err
 		}

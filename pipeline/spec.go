@@ -72,5 +72,6 @@ type Run struct {
 	Watchdog      Duration `yaml:"watchdog" doc:"Report a stage that makes no progress for this long, e.g. 5m; 0 turns it off. Default: 5m."`
 	WatchdogFail  bool     `yaml:"watchdog_fail" doc:"Stop the run when the watchdog fires, instead of only reporting. Default: false."`
 	RequireSigned string   `yaml:"require_signed" doc:"A trust policy file: every UDF module must carry a signature by a key it trusts."`
+	PlainHTTP     bool     `yaml:"plain_http" doc:"Fetch oci:// modules over plain HTTP (a registry on loopback without TLS). Default: false."`
 	CacheDir      string   `yaml:"cache_dir" doc:"Compilation cache directory for UDF modules. Default: the user cache directory."`
 }
