@@ -59,10 +59,10 @@ deps: ## install what is missing (apt, npm) and prove each toolchain builds wasm
 	@$(call in_subdirs,check-tools)
 
 .PHONY: build
-build: ## CGO_ENABLED=0 go build ./..., and bin/wasinfer
+build: ## CGO_ENABLED=0 go build ./... (everything but model stages builds without cgo), and bin/wasinfer (cgo: model stages)
 	CGO_ENABLED=0 $(GO) build ./...
 ifneq ($(wildcard cmd/wasinfer),)
-	CGO_ENABLED=0 $(GO) build -trimpath -o bin/wasinfer ./cmd/wasinfer
+	CGO_ENABLED=1 $(GO) build -trimpath -o bin/wasinfer ./cmd/wasinfer
 endif
 
 .PHONY: udfs
