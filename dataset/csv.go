@@ -19,7 +19,8 @@ import (
 // options), one split per file (rows unknown until read). The schema is
 // given ([WithSchema]) or inferred from the first rows of the first file
 // ([WithInferRows]): each column is the narrowest of bool, int64, float64,
-// date32, timestamp[us] and utf8 that holds every non-null value seen;
+// date32, timestamp[us] (no zone offsets), timestamp[us, tz=UTC] and utf8
+// that holds every non-null value seen;
 // [CSVSource.Inferred] says which. An unquoted field equal to the null
 // value ("" by default) is null; a quoted field never is.
 //
@@ -144,6 +145,7 @@ const (
 	inferFloat
 	inferDate
 	inferTimestamp
+	inferTimestampTZ
 	inferString
 )
 
@@ -156,6 +158,7 @@ func (s *CSVSource) infer(path string, header []string) (*arrow.Schema, error) {
 	p := newCSVParser(f, byte(s.cfg.delimiter), s.cfg.maxRowBytes)
 	kinds := make([]int, len(header))
 	seen := make([]bool, len(header))
+	naive := make([]bool, len(header))
 	var rec csvRecord
 	for n := 0; n < s.cfg.inferRows+1; n++ {
 		err := p.next(&rec)
@@ -180,6 +183,12 @@ func (s *CSVSource) infer(path string, header []string) (*arrow.Schema, error) {
 			for kinds[i] < inferString && !parsesAs(kinds[i], v) {
 				kinds[i]++
 			}
+			// Timestamps with and without zones do not mix.
+			if kinds[i] == inferTimestamp {
+				naive[i] = true
+			} else if kinds[i] == inferTimestampTZ && naive[i] {
+				kinds[i] = inferString
+			}
 		}
 	}
 	fields := make([]arrow.Field, len(header))
@@ -187,7 +196,8 @@ func (s *CSVSource) infer(path string, header []string) (*arrow.Schema, error) {
 		dt := arrow.DataType(arrow.BinaryTypes.String)
 		if seen[i] {
 			dt = [...]arrow.DataType{arrow.FixedWidthTypes.Boolean, arrow.PrimitiveTypes.Int64, arrow.PrimitiveTypes.Float64,
-				arrow.FixedWidthTypes.Date32, &arrow.TimestampType{Unit: arrow.Microsecond}, arrow.BinaryTypes.String}[kinds[i]]
+				arrow.FixedWidthTypes.Date32, &arrow.TimestampType{Unit: arrow.Microsecond},
+				&arrow.TimestampType{Unit: arrow.Microsecond, TimeZone: "UTC"}, arrow.BinaryTypes.String}[kinds[i]]
 		}
 		fields[i] = arrow.Field{Name: name, Type: dt, Nullable: true}
 	}
@@ -208,7 +218,17 @@ func parsesAs(kind int, v string) bool {
 	case inferDate:
 		_, err = time.Parse("2006-01-02", v)
 	case inferTimestamp:
-		_, err = arrow.TimestampFromString(v, arrow.Microsecond)
+		var zoned bool
+		_, zoned, err = arrow.TimestampFromStringInLocation(v, arrow.Microsecond, time.UTC)
+		if zoned {
+			err = strconv.ErrSyntax
+		}
+	case inferTimestampTZ:
+		var zoned bool
+		_, zoned, err = arrow.TimestampFromStringInLocation(v, arrow.Microsecond, time.UTC)
+		if !zoned {
+			err = strconv.ErrSyntax
+		}
 	}
 	return err == nil
 }

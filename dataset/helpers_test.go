@@ -2,6 +2,7 @@ package dataset
 
 import (
 	"context"
+	"strings"
 	"testing"
 
 	"github.com/apache/arrow-go/v18/arrow"
@@ -51,5 +52,22 @@ func readAll(t testing.TB, src Source) []arrow.RecordBatch {
 func release(recs []arrow.RecordBatch) {
 	for _, r := range recs {
 		r.Release()
+	}
+}
+
+func rowsOf(recs []arrow.RecordBatch) int64 {
+	var n int64
+	for _, r := range recs {
+		n += r.NumRows()
+	}
+	return n
+}
+
+func bytesReader(s string) *strings.Reader { return strings.NewReader(s) }
+
+func must(t testing.TB, err error) {
+	t.Helper()
+	if err != nil {
+		t.Fatal(err)
 	}
 }

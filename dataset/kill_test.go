@@ -24,6 +24,10 @@ import (
 const killChildEnv = "WASINFER_DATASET_KILL_CHILD"
 
 func TestMain(m *testing.M) {
+	if path := os.Getenv(permissionChildEnv); path != "" {
+		permissionChild(path)
+		os.Exit(0)
+	}
 	if spec := os.Getenv(killChildEnv); spec != "" {
 		if err := killChild(spec); err != nil {
 			fmt.Fprintln(os.Stderr, "kill child:", err)

@@ -11,13 +11,14 @@ import (
 )
 
 // Shard returns the splits of shard i of n, those whose Index%n == i, in
-// order. Shards 0..n-1 together hold every split exactly once. It panics
+// order: never nil, so that an empty shard given to [NewStreamReader] reads
+// nothing. Shards 0..n-1 together hold every split exactly once. It panics
 // when n < 1 or i is outside [0, n) (programmer misuse).
 func Shard(splits []Split, i, n int) []Split {
 	if n < 1 || i < 0 || i >= n {
 		panic(fmt.Sprintf("dataset: Shard(%d, %d): want 0 <= i < n", i, n))
 	}
-	var out []Split
+	out := []Split{}
 	for _, s := range splits {
 		if s.Index%n == i {
 			out = append(out, s)

@@ -499,9 +499,6 @@ func OpenStream(ctx context.Context, spec SourceSpec, baseDir string, extra ...O
 	if spec.Shard != nil {
 		splits = Shard(splits, spec.Shard.Index, spec.Shard.Count)
 	}
-	if splits == nil {
-		splits = []Split{}
-	}
 	r := NewStreamReader(src, splits)
 	r.own = true
 	return r, nil
