@@ -157,8 +157,8 @@ func TestAdmissionErrors(t *testing.T) {
 	}{
 		{"missing", filepath.Join(dir, "nope.onnx"), nil, `model stage "nope": gpu: model refused: open DIR/nope.onnx: no such file or directory`},
 		{"directory", dir, nil, `model stage "DIRBASE": gpu: model refused: DIR is a directory, not a .onnx file`},
-		{"corrupt", corrupt, nil, `model stage "corrupt": gpu: model refused: DIR/corrupt.onnx: not a valid ONNX model: ModelProto: field 14 at byte 1: mismatched end-group marker`},
-		{"truncated", truncated, nil, `model stage "truncated": gpu: model refused: DIR/truncated.onnx: not a valid ONNX model: ModelProto: field 7 at byte 148: the data ends in the middle of the field (truncated file?)`},
+		{"corrupt", corrupt, nil, `model stage "corrupt": gpu: model refused: DIR/corrupt.onnx: not a valid ONNX model: ModelProto: field 14 at byte 0: mismatched end-group marker`},
+		{"truncated", truncated, nil, `model stage "truncated": gpu: model refused: DIR/truncated.onnx: not a valid ONNX model: ModelProto: field 7 at byte 147: the data ends in the middle of the field (truncated file?)`},
 		{"external ..", "testdata/escape_dotdot.onnx", nil, `model stage "escape_dotdot": gpu: model refused: external data outside the model's directory: testdata/escape_dotdot.onnx: tensor "W": external data location "../outside.bin" leads out of the model's directory; external data must be a relative path inside testdata`},
 		{"external absolute", "testdata/escape_absolute.onnx", nil, `model stage "escape_absolute": gpu: model refused: external data outside the model's directory: testdata/escape_absolute.onnx: tensor "W": external data location "/etc/hostname" is absolute; external data must be a relative path inside testdata`},
 		{"external missing", "testdata/external_missing.onnx", nil, `model stage "external_missing": gpu: model refused: testdata/external_missing.onnx: tensor "W": external data file "missing.bin" does not exist in testdata`},

@@ -195,3 +195,6 @@ func wantErr(t testing.TB, err error, want string) {
 }
 
 func asModelError(err error, me **ModelError) bool { return errors.As(err, me) }
+
+// withGPUCount replaces GPU detection.
+func withGPUCount(n int) Option { return func(c *config) { c.gpuCount = func() int { return n } } }

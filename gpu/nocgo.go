@@ -36,6 +36,9 @@ func Load(_ context.Context, path string, opts ...Option) (*Pool, error) {
 	for _, o := range opts {
 		o(&cfg)
 	}
+	if err := cfg.check(); err != nil {
+		return nil, &ModelError{Stage: cfg.name, Batch: -1, Actor: -1, Kind: KindLoad, Err: err}
+	}
 	return nil, &ModelError{Stage: cfg.name, Batch: -1, Actor: -1, Kind: KindLoad, Err: ErrNoCgo}
 }
 

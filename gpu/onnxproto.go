@@ -121,9 +121,11 @@ type field struct {
 }
 
 // eachField calls f for every field of the message encoded in b, in order.
-// what names the message in errors.
+// what names the message in errors; byte offsets in them count from the
+// start of that message.
 func eachField(what string, b []byte, f func(field) error) error {
 	for off := 0; off < len(b); {
+		start := off
 		num, typ, n := protowire.ConsumeTag(b[off:])
 		if n < 0 {
 			return fmt.Errorf("%w: %s: bad field tag at byte %d: %s", errNotONNX, what, off, wireError(n))
@@ -146,7 +148,7 @@ func eachField(what string, b []byte, f func(field) error) error {
 			n = protowire.ConsumeFieldValue(num, typ, b[off:])
 		}
 		if n < 0 {
-			return fmt.Errorf("%w: %s: field %d at byte %d: %s", errNotONNX, what, num, off, wireError(n))
+			return fmt.Errorf("%w: %s: field %d at byte %d: %s", errNotONNX, what, num, start, wireError(n))
 		}
 		off += n
 		if err := f(fl); err != nil {

@@ -234,9 +234,6 @@ func WithAllocator(a memory.Allocator) Option { return func(c *config) { c.alloc
 // Default: none.
 func WithLogger(l *slog.Logger) Option { return func(c *config) { c.logger = l } }
 
-// withGPUCount replaces GPU detection (tests).
-func withGPUCount(n int) Option { return func(c *config) { c.gpuCount = func() int { return n } } }
-
 // check validates the options that need no model.
 func (c *config) check() error {
 	switch {
@@ -260,19 +257,4 @@ func (c *config) check() error {
 		c.logger = slog.New(slog.DiscardHandler)
 	}
 	return nil
-}
-
-// intraThreads is the intra-op thread count of each session.
-func (c *config) intraThreads() int {
-	if c.intraOp > 0 {
-		return c.intraOp
-	}
-	return max(1, c.cpus/c.actors)
-}
-
-func (c *config) interThreads() int {
-	if c.interOp > 0 {
-		return c.interOp
-	}
-	return 1
 }

@@ -519,3 +519,18 @@ func (p *Pool) Resources() (cpus float64, gpus int) {
 	}
 	return cpus, 0
 }
+
+// intraThreads is the intra-op thread count of each session.
+func (c *config) intraThreads() int {
+	if c.intraOp > 0 {
+		return c.intraOp
+	}
+	return max(1, c.cpus/c.actors)
+}
+
+func (c *config) interThreads() int {
+	if c.interOp > 0 {
+		return c.interOp
+	}
+	return 1
+}
