@@ -49,30 +49,32 @@ func (e *csvSyntaxError) Error() string { return e.msg }
 // and rec.raw are set), or the reader's error.
 func (p *csvParser) next(rec *csvRecord) error {
 	rec.fields, rec.quoted, rec.raw = rec.fields[:0], rec.quoted[:0], rec.raw[:0]
-	for {
-		c, err := p.br.ReadByte()
+	for { // skip blank lines
+		b, err := p.br.Peek(1)
 		if err != nil {
 			return err // io.EOF: no more records
 		}
-		if c == '\n' && p.keepBlank {
-			p.line++
+		n := 0
+		switch {
+		case b[0] == '\n':
+			n = 1
+		case b[0] == '\r':
+			if b2, _ := p.br.Peek(2); len(b2) == 2 && b2[1] == '\n' {
+				n = 2
+			}
+		}
+		if n == 0 {
+			break
+		}
+		if _, err := p.br.Discard(n); err != nil {
+			return err
+		}
+		p.line++
+		if p.keepBlank {
 			rec.line = p.line
 			rec.fields, rec.quoted = append(rec.fields, ""), append(rec.quoted, false)
 			return nil
 		}
-		if c == '\n' {
-			p.line++
-			continue // blank line
-		}
-		if c == '\r' {
-			if n, _ := p.br.Peek(1); len(n) == 1 && n[0] == '\n' {
-				continue
-			}
-		}
-		if err := p.br.UnreadByte(); err != nil {
-			return err
-		}
-		break
 	}
 	rec.line = p.line + 1
 	fail := func(msg string) error {

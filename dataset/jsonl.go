@@ -13,6 +13,7 @@ import (
 
 	"github.com/apache/arrow-go/v18/arrow"
 	"github.com/apache/arrow-go/v18/arrow/array"
+	"github.com/apache/arrow-go/v18/arrow/memory"
 )
 
 // JSONLSource reads JSON lines files (one JSON object per line; blank
@@ -165,6 +166,11 @@ func checkJSONLine(text []byte) error {
 }
 
 // decode builds a batch of schema from lines with arrow-go's JSON reader.
+//
+// arrow-go v18.8.0's JSON reader leaks (or panics on) the builders of a
+// batch in which a line fails to decode, so it decodes into Go-allocated
+// memory, which the garbage collector reclaims; the batch is then copied
+// into the source's allocator when that is another one.
 func (r *jsonlReader) decode(schema *arrow.Schema, lines []jsonLine) (rec arrow.RecordBatch, err error) {
 	r.buf.Reset()
 	for _, l := range lines {
@@ -176,20 +182,43 @@ func (r *jsonlReader) decode(schema *arrow.Schema, lines []jsonLine) (rec arrow.
 			rec, err = nil, fmt.Errorf("decoding: %v", p)
 		}
 	}()
-	jr := array.NewJSONReader(bytes.NewReader(r.buf.Bytes()), schema, array.WithChunk(-1), array.WithAllocator(r.src.cfg.mem))
+	gomem := memory.DefaultAllocator
+	jr := array.NewJSONReader(bytes.NewReader(r.buf.Bytes()), schema, array.WithChunk(-1), array.WithAllocator(gomem))
 	defer jr.Release()
-	if !jr.Next() {
-		if err := jr.Err(); err != nil {
-			return nil, err
+	ok := jr.Next()
+	if err := jr.Err(); err != nil {
+		return nil, err
+	}
+	if !ok {
+		cols := emptyColumns(schema, r.src.cfg)
+		rec := array.NewRecordBatch(schema, cols, 0)
+		for _, c := range cols {
+			c.Release()
 		}
-		return array.NewRecordBatch(schema, emptyColumns(schema, r.src.cfg), 0), nil
+		return rec, nil
 	}
 	rec = jr.RecordBatch()
 	if rec.NumRows() != int64(len(lines)) {
 		return nil, fmt.Errorf("decoded %d rows from %d lines", rec.NumRows(), len(lines))
 	}
-	rec.Retain()
-	return rec, nil
+	if r.src.cfg.mem == gomem {
+		rec.Retain()
+		return rec, nil
+	}
+	cols := make([]arrow.Array, rec.NumCols())
+	defer func() {
+		for _, c := range cols {
+			if c != nil {
+				c.Release()
+			}
+		}
+	}()
+	for i, c := range rec.Columns() {
+		if cols[i], err = array.Concatenate([]arrow.Array{c}, r.src.cfg.mem); err != nil {
+			return nil, fmt.Errorf("copying column %q: %w", schema.Field(i).Name, err)
+		}
+	}
+	return array.NewRecordBatch(schema, cols, rec.NumRows()), nil
 }
 
 func (r *jsonlReader) build(lines []jsonLine) (arrow.RecordBatch, error) {
