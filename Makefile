@@ -19,13 +19,13 @@ export GOFLAGS := $(strip $(filter-out -buildvcs=%,$(GOFLAGS)) -buildvcs=false)
 # committed .wasm files) and `check-tools` (fail naming the apt/npm package of a
 # missing tool). `make udfs` and `make deps` run those in every one that exists;
 # `make test`, `make check` and `make udfs-check` fail while any is missing.
-SUBMAKE_DIRS := sdk/c sdk/rust sdk/go sdk/assemblyscript host/testdata/guests scheduler/testdata
+SUBMAKE_DIRS := sdk/c sdk/rust sdk/go sdk/assemblyscript host/testdata/guests scheduler/testdata udfs
 # dir:target of each guest SDK's native (host) test, run by `make test-native`.
 # sdk/go's `test` runs in `make test-go`, after the root module's tests.
 NATIVE_TESTS := sdk/c:native-test sdk/rust:native-test sdk/assemblyscript:native-test
 # Go modules besides the root one: vetted, linted and tidy-checked too, both
 # for the host and for the guest platform (GOOS=wasip1 GOARCH=wasm).
-GO_SUBMODULES := sdk/go
+GO_SUBMODULES := sdk/go udfs/json_extract
 
 # golangci-lint v2, built from source as a Go module at this pinned version
 # (first build ~1 min, then cached in GOCACHE/GOMODCACHE).
