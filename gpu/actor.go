@@ -79,16 +79,8 @@ func (p *Pool) newSession(actorID int, dev Device, optimizedOut string) (*ort.Dy
 			return nil, err
 		}
 		if dev.CUDA {
-			co, err := ort.NewCUDAProviderOptions()
-			if err != nil {
-				return nil, fmt.Errorf("%w: %s: creating CUDA provider options: %w; %s", ErrDevice, dev, err, cudaHint())
-			}
-			defer func() { _ = co.Destroy() }()
-			if err := co.Update(p.cfg.cuda.providerOptions(dev.ID)); err != nil {
-				return nil, fmt.Errorf("%w: %s: setting CUDA provider options: %w; %s", ErrDevice, dev, err, cudaHint())
-			}
-			if err := so.AppendExecutionProviderCUDA(co); err != nil {
-				return nil, fmt.Errorf("%w: %s: appending the CUDA execution provider: %w; %s", ErrDevice, dev, err, cudaHint())
+			if err := p.appendCUDA(so, dev.ID); err != nil {
+				return nil, fmt.Errorf("%w: %s: %w; %s", ErrDevice, dev, err, cudaHint())
 			}
 		}
 		s, err := ort.NewDynamicAdvancedSession(p.sessPath, p.inNames, p.outNames, so)
@@ -104,6 +96,35 @@ func (p *Pool) newSession(actorID int, dev Device, optimizedOut string) (*ort.Dy
 		s, err = create(dev)
 	}
 	return s, dev, err
+}
+
+// appendCUDA appends the CUDA execution provider for GPU id: built into the
+// library (ONNX Runtime's own CUDA builds), or else as the plugin provider
+// beside it (the build scripts/fetch-cuda-ort.sh fetches).
+func (p *Pool) appendCUDA(so *ort.SessionOptions, id int) error {
+	builtin := func() error {
+		co, err := ort.NewCUDAProviderOptions()
+		if err != nil {
+			return fmt.Errorf("creating CUDA provider options: %w", err)
+		}
+		defer func() { _ = co.Destroy() }()
+		if err := co.Update(p.cfg.cuda.providerOptions(id)); err != nil {
+			return fmt.Errorf("setting CUDA provider options: %w", err)
+		}
+		if err := so.AppendExecutionProviderCUDA(co); err != nil {
+			return fmt.Errorf("appending the CUDA execution provider: %w", err)
+		}
+		return nil
+	}
+	err := builtin()
+	if err == nil {
+		return nil
+	}
+	perr := appendCUDAPlugin(so, p.startup.Library, id, p.cfg.cuda.providerOptions(id))
+	if perr == nil {
+		return nil
+	}
+	return fmt.Errorf("%w; as a plugin provider: %w", err, perr)
 }
 
 func cudaHint() string {
