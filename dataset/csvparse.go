@@ -55,10 +55,10 @@ func (p *csvParser) next(rec *csvRecord) error {
 			return err // io.EOF: no more records
 		}
 		n := 0
-		switch {
-		case b[0] == '\n':
+		switch b[0] {
+		case '\n':
 			n = 1
-		case b[0] == '\r':
+		case '\r':
 			if b2, _ := p.br.Peek(2); len(b2) == 2 && b2[1] == '\n' {
 				n = 2
 			}
