@@ -50,20 +50,22 @@
 // (TestCorpusRoundTrip checks both what works and what fails):
 //
 //   - Arrow IPC, file and stream: everything.
-//   - Parquet (pqarrow, arrow-go v18.8.0): no duration columns (pqarrow
-//     cannot write them); no null rows in fixed_size_list or tensor columns,
-//     and no null list slot that owns child values (pqarrow refuses both;
-//     for fixed_size_list and tensor columns the sink names the column and
-//     row); date64 reads back as date32 and
-//     time32[s] and timestamp[s] as [ms] (Parquet has no such types);
-//     dictionaries of non-binary values read back as plain columns; a batch
-//     with rows but no columns writes a file of 0 rows. Tensor columns are
-//     stored as their fixed_size_list storage with the extension type in
-//     the field metadata and the Arrow schema stored (tensor/doc.go); the
-//     sink also stores the batches' own Arrow schema (wasinfer:arrow_schema)
-//     so list element names and nested field metadata come back. Floating
-//     point columns are written without dictionary encoding, which would
-//     merge NaNs of different bits.
+//   - Parquet (pqarrow, arrow-go v18.8.0): no null rows in fixed_size_list
+//     or tensor columns (pqarrow refuses them; the sink names the column
+//     and the row); a batch with rows but no columns writes a file of 0
+//     rows. Tensor columns are stored as their fixed_size_list storage with
+//     the extension type in the field metadata and the Arrow schema stored
+//     (tensor/doc.go). What pqarrow alone would lose, the sink and source
+//     keep: the sink stores the batches' Arrow schema (key
+//     wasinfer:arrow_schema), so list element names and nested field
+//     metadata come back, and top-level duration (written as int64),
+//     date64, time32[s], timestamp[s] and dictionaries of non-binary
+//     values come back as written; null list and map slots that own child
+//     values (which pqarrow refuses) are written empty; floating-point
+//     columns are written without dictionary encoding, which would merge
+//     NaNs of different bits. Nested durations cannot be written, and
+//     nested date64, [s] units and non-binary dictionaries read back as
+//     Parquet's types.
 //   - JSON lines: NaN sign and payload bits (JSON has one "NaN"); types
 //     come back only given the schema (WithSchema).
 //   - CSV: flat columns only (the sink refuses list, struct, map,

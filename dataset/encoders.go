@@ -103,6 +103,11 @@ func newParquetEncoder(w io.Writer, schema *arrow.Schema, cfg *sinkConfig, codec
 	e := &parquetEncoder{cfg: cfg, ext: make([]bool, schema.NumFields())}
 	fields := schema.Fields()
 	for i, f := range fields {
+		if f.Type.ID() == arrow.DURATION {
+			e.ext[i] = true // written as int64, restored from the stored schema
+			fields[i].Type = arrow.PrimitiveTypes.Int64
+			continue
+		}
 		et, ok := f.Type.(arrow.ExtensionType)
 		if !ok || !hasFixedSizeList(et.StorageType()) {
 			continue
@@ -232,8 +237,20 @@ func (e *parquetEncoder) Write(rec arrow.RecordBatch) error {
 	}()
 	for i, col := range rec.Columns() {
 		name := rec.Schema().Field(i).Name
-		if e.ext[i] {
+		switch {
+		case e.ext[i] && col.DataType().ID() == arrow.DURATION:
+			col = relabel(col, arrow.PrimitiveTypes.Int64)
+			copies = append(copies, col)
+		case e.ext[i]:
 			col = col.(array.ExtensionArray).Storage()
+		}
+		if hasNullSegment(col) {
+			c, err := emptyNullSegments(col, e.cfg.mem)
+			if err != nil {
+				return fmt.Errorf("copying column %q: %w", name, err)
+			}
+			copies = append(copies, c)
+			col = c
 		}
 		if row := fslNulls(col); row >= 0 {
 			return fmt.Errorf("%w: column %q, row %d: a null %s cannot be written to Parquet (pqarrow refuses null fixed_size_list rows): fill or filter the null rows first, or write Arrow IPC",

@@ -10,6 +10,7 @@ import (
 
 	"github.com/apache/arrow-go/v18/arrow"
 	"github.com/apache/arrow-go/v18/arrow/array"
+	"github.com/apache/arrow-go/v18/arrow/memory"
 	"github.com/apache/arrow-go/v18/parquet"
 	"github.com/apache/arrow-go/v18/parquet/file"
 	"github.com/apache/arrow-go/v18/parquet/pqarrow"
@@ -35,7 +36,8 @@ type ParquetSource struct {
 	cfg    config
 	files  []inputFile
 	parts  []pqPart
-	leaves [][]int // per file: leaf column indices of the projection, nil for all
+	leaves [][]int       // per file: leaf column indices of the projection, nil for all
+	convs  [][]converter // per file and column: how to restore the written type
 }
 
 type pqPart struct {
@@ -61,7 +63,7 @@ func OpenParquet(ctx context.Context, inputs []string, opts ...Option) (*Parquet
 	if err != nil {
 		return nil, err
 	}
-	s := &ParquetSource{cfg: cfg, files: files, leaves: make([][]int, len(files))}
+	s := &ParquetSource{cfg: cfg, files: files, leaves: make([][]int, len(files)), convs: make([][]converter, len(files))}
 	s.format = FormatParquet
 	for fi, f := range files {
 		if err := ctx.Err(); err != nil {
@@ -79,7 +81,7 @@ func OpenParquet(ctx context.Context, inputs []string, opts ...Option) (*Parquet
 					origin = o
 				}
 			}
-			schema = restoreOrigin(stripFieldIDs(schema), origin)
+			schema, s.convs[fi] = restoreOrigin(stripFieldIDs(schema), origin)
 		}
 		if err == nil {
 			s.leaves[fi] = leaves
@@ -212,7 +214,7 @@ func schemaDiff(a, b *arrow.Schema) string {
 func (s *ParquetSource) open(ctx context.Context, i int) (Reader, error) {
 	p := s.parts[i]
 	path := s.files[p.file].path
-	r := &parquetReader{schema: s.schema, path: path, split: s.splits[i].ID}
+	r := &parquetReader{schema: s.schema, path: path, split: s.splits[i].ID, convs: s.convs[p.file], mem: s.cfg.mem}
 	if p.rowGroup < 0 {
 		return r, nil // a file without row groups: no rows
 	}
@@ -259,6 +261,8 @@ type parquetReader struct {
 	pf     *file.Reader
 	rr     pqarrow.RecordReader
 	noCols int64 // rows of a split read without columns
+	convs  []converter
+	mem    memory.Allocator
 }
 
 func (r *parquetReader) Read(ctx context.Context) (arrow.RecordBatch, error) {
@@ -297,14 +301,24 @@ func (r *parquetReader) Read(ctx context.Context) (arrow.RecordBatch, error) {
 	// Each file has its own schema value (and maybe other metadata): give
 	// the batch the source's, whose types lack pqarrow's unset field IDs.
 	cols := make([]arrow.Array, rec.NumCols())
+	defer func() {
+		for _, c := range cols {
+			if c != nil {
+				c.Release()
+			}
+		}
+	}()
 	for i, c := range rec.Columns() {
-		cols[i] = retype(c, r.schema.Field(i).Type)
+		if r.convs[i] == nil {
+			cols[i] = retype(c, r.schema.Field(i).Type)
+			continue
+		}
+		var err error
+		if cols[i], err = r.convs[i](c, r.mem); err != nil {
+			return nil, fmt.Errorf("dataset: %s: column %q: restoring its type %s: %w", r.path, r.schema.Field(i).Name, r.schema.Field(i).Type, err)
+		}
 	}
-	out := array.NewRecordBatch(r.schema, cols, rec.NumRows())
-	for _, c := range cols {
-		c.Release()
-	}
-	return out, nil
+	return array.NewRecordBatch(r.schema, cols, rec.NumRows()), nil
 }
 
 func (r *parquetReader) Close() error {
@@ -415,10 +429,13 @@ func retypeData(d arrow.ArrayData, dt arrow.DataType) arrow.ArrayData {
 // restoreOrigin gives each field of s the type of the same-named field of
 // the Arrow schema stored in the file (origin, may be nil) where the two
 // have one layout and differ only in child names, nullability or metadata
-// (pqarrow names a list's element "element" whatever it was written as).
-func restoreOrigin(s, origin *arrow.Schema) *arrow.Schema {
+// (pqarrow names a list's element "element" whatever it was written as),
+// or where a converter restores the type exactly (restoreType). convs[i]
+// is that converter, nil where the column only needs its type relabelled.
+func restoreOrigin(s, origin *arrow.Schema) (_ *arrow.Schema, convs []converter) {
+	convs = make([]converter, s.NumFields())
 	if origin == nil {
-		return s
+		return s, convs
 	}
 	fields := s.Fields()
 	for i, f := range fields {
@@ -430,10 +447,14 @@ func restoreOrigin(s, origin *arrow.Schema) *arrow.Schema {
 		if sameLayout(o.Type, f.Type) {
 			fields[i].Type = o.Type
 			fields[i].Metadata = o.Metadata
+		} else if c := restoreType(o.Type, f.Type); c != nil {
+			fields[i].Type = o.Type
+			fields[i].Metadata = o.Metadata
+			convs[i] = c
 		}
 	}
 	md := s.Metadata()
-	return arrow.NewSchema(fields, &md)
+	return arrow.NewSchema(fields, &md), convs
 }
 
 // sameLayout reports whether arrays of a and b have the same buffers and
