@@ -31,7 +31,7 @@ func hasNullSegment(arr arrow.Array) bool { return nullSegment(arr, nil) }
 // nullSegment is hasNullSegment where slot i also counts as null when
 // hidden[i] (nil: none is).
 func nullSegment(arr arrow.Array, hidden []bool) bool {
-	gone := func(i int) bool { return arr.IsNull(i) || (hidden != nil && hidden[i]) }
+	gone := func(i int) bool { return arr.IsNull(i) || (i < len(hidden) && hidden[i]) }
 	switch a := arr.(type) {
 	case *array.FixedSizeList:
 		n := a.DataType().(*arrow.FixedSizeListType).Len()
@@ -93,7 +93,7 @@ func emptyNullSegments(arr arrow.Array, mem memory.Allocator) (arrow.Array, erro
 // emptySegments is emptyNullSegments where slot i also counts as null when
 // hidden[i].
 func emptySegments(arr arrow.Array, hidden []bool, mem memory.Allocator) (arrow.Array, error) {
-	gone := func(i int) bool { return arr.IsNull(i) || (hidden != nil && hidden[i]) }
+	gone := func(i int) bool { return arr.IsNull(i) || (i < len(hidden) && hidden[i]) }
 	switch a := arr.(type) {
 	case *array.List, *array.LargeList, *array.Map:
 		ll := a.(array.ListLike)
@@ -160,13 +160,19 @@ func emptySegments(arr arrow.Array, hidden []bool, mem memory.Allocator) (arrow.
 		return array.MakeFromData(d), nil
 	case *array.Struct:
 		children := make([]arrow.ArrayData, a.NumField())
+		fixed := make([]arrow.Array, 0, a.NumField())
+		defer func() {
+			for _, c := range fixed {
+				c.Release()
+			}
+		}()
 		h := hiddenUnder(a.Len(), 1, gone)
 		for k := range a.NumField() {
 			c, err := emptySegments(a.Field(k), h, mem)
 			if err != nil {
 				return nil, err
 			}
-			defer c.Release()
+			fixed = append(fixed, c)
 			children[k] = c.Data()
 		}
 		vb := validity(a, mem)
