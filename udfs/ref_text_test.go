@@ -20,7 +20,9 @@ type textNorm struct {
 	maxChars                        int
 }
 
-func isASCIIPunct(r rune) bool { return r < 128 && unicode.IsPunct(r) || strings.ContainsRune("$+<=>^`|~", r) }
+func isASCIIPunct(r rune) bool {
+	return r < 128 && unicode.IsPunct(r) || strings.ContainsRune("$+<=>^`|~", r)
+}
 
 // normalizeText is the reference of text_normalize (vectors avoid the
 // characters whose lowercase differs between Go's and Rust's tables).
@@ -308,7 +310,7 @@ func ctcVectors(mem memory.Allocator) []vector {
 	x = append(x, onehot([]int{1, 1, 0, 1, 2, 2}, 0.9)...) // a a _ a b b -> "aab"
 	x = append(x, onehot([]int{0, 0, 0, 0, 0, 0}, 0.8)...) // blanks -> ""
 	x = append(x, onehot([]int{4, 5, 5, 0, 5, 3}, 0.6)...) // é 日 日 _ 日 c -> "é日日c"
-	x[2*36+7] = 0.6                                         // a tie at t=1: the lower index (class 1) wins
+	x[2*36+7] = 0.6                                        // a tie at t=1: the lower index (class 1) wins
 	valid := []bool{true, true, true, false}
 	x = append(x, make([]float32, 36)...)
 	var texts []string
