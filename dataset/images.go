@@ -83,8 +83,11 @@ func OpenImages(ctx context.Context, inputs []string, opts ...Option) (*ImageSou
 			return nil, fmt.Errorf("%w: resize to %d×%d: give both sizes, each at least 1", ErrUnsupported, cfg.width, cfg.height)
 		}
 		s.w, s.h = cfg.width, cfg.height
-		if s.w == 0 {
-			if s.w, s.h, err = imageSize(files[0].path); err != nil {
+		for i := 0; s.w == 0; i++ {
+			// The first image that decodes sets the shape; with bad rows
+			// allowed, the ones before it are the readers' to reject.
+			s.w, s.h, err = imageSize(files[i].path)
+			if err != nil && (!cfg.allowBadRows || i == len(files)-1) {
 				return nil, err
 			}
 		}

@@ -107,8 +107,9 @@ func WithBaseDir(dir string) Option { return func(c *config) { c.baseDir = dir }
 func WithBatchSize(rows int) Option { return func(c *config) { c.batchSize = rows } }
 
 // WithColumns projects the source onto the named columns, in the order
-// given. Parquet and Arrow IPC read only those columns; CSV and JSON lines
-// parse only those. Default: every column.
+// given. Parquet reads only those columns and CSV parses only those;
+// Arrow IPC, JSON lines and the file sources read whole rows and drop the
+// others. Default: every column.
 func WithColumns(names ...string) Option {
 	return func(c *config) { c.columns = append([]string(nil), names...) }
 }
