@@ -145,6 +145,12 @@ func (p *Pool) setOptions(so *ort.SessionOptions, optimizedOut string) error {
 		OptimizeBasic:    ort.GraphOptimizationLevelEnableBasic,
 		OptimizeExtended: ort.GraphOptimizationLevelEnableExtended,
 	}[p.sessLevel]
+	spin := map[bool]string{false: "0", true: "1"}[p.cfg.spinning]
+	for _, key := range []string{"session.intra_op.allow_spinning", "session.inter_op.allow_spinning"} {
+		if err := so.AddSessionConfigEntry(key, spin); err != nil {
+			return fmt.Errorf("setting %s: %w", key, err)
+		}
+	}
 	if err := so.SetGraphOptimizationLevel(level); err != nil {
 		return fmt.Errorf("setting the graph optimization level: %w", err)
 	}

@@ -36,21 +36,31 @@
 // counted without a CUDA SDK (/proc/driver/nvidia/gpus, else nvidia-smi -L,
 // limited by CUDA_VISIBLE_DEVICES), and a pool that needs more than there
 // are is refused before any session exists. A CUDA actor appends ONNX
-// Runtime's CUDA execution provider (device_id, and WithCUDAOptions: memory
-// limit, cuDNN settings); it runs on the CPU instead only with
-// WithCPUFallback. The npm build of ONNX Runtime is CPU-only:
-// scripts/fetch-cuda-ort.sh fetches a CUDA 13 build (ONNX Runtime 1.29 from
-// the npm packages com.github.asus4.onnxruntime and
-// com.github.asus4.onnxruntime.linux-x64-gpu 0.4.9) and prints the
-// WASINFER_ORT_LIB to set; CUDA 13 and cuDNN 9 must be on the library path.
+// Runtime's CUDA execution provider with device_id and WithCUDAOptions
+// (memory limit, cuDNN settings): built into the library (ONNX Runtime's own
+// CUDA builds), or else as a plugin execution provider,
+// libonnxruntime_providers_cuda.so beside the library, registered once per
+// process and appended through SessionOptionsAppendExecutionProvider_V2
+// (ep.go). It runs on the CPU instead only with WithCPUFallback.
+//
+// The npm build of ONNX Runtime that `make deps` fetches is CPU-only.
+// scripts/fetch-cuda-ort.sh fetches a CUDA 13 build (ONNX Runtime 1.29.0 and
+// its CUDA plugin provider, from the npm packages com.github.asus4.onnxruntime
+// and com.github.asus4.onnxruntime.linux-x64-gpu 0.4.9, about 230 MB) into
+// ${XDG_CACHE_HOME:-$HOME/.cache}/wasinfer/onnxruntime-cuda/1.29.0/ and
+// prints the WASINFER_ORT_LIB to set; CUDA 13 (libcudart.so.13,
+// libcublas.so.13, libcublasLt.so.13, libcurand.so.10) and cuDNN 9
+// (libcudnn.so.9) must be on the library path.
 //
 // # Threads
 //
 // Each session gets WithIntraOpThreads threads, by default max(1, CPUs /
 // actors) where CPUs is WithCPUs (default runtime.NumCPU()), so that the
 // actors of a stage never keep more cores busy than it was given; the
-// scheduler gives a model stage the cores its Wasm pools leave. Inter-op
-// threads default to 1 (graphs run sequentially).
+// scheduler gives a model stage the cores its Wasm pools leave
+// ([Pool.Resources] tells it what one actor occupies). Inter-op threads
+// default to 1 (graphs run sequentially). Idle worker threads do not spin
+// (WithSpinning turns spinning on).
 //
 // # Start-up
 //

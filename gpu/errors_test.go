@@ -182,3 +182,18 @@ func TestAdmissionErrors(t *testing.T) {
 		})
 	}
 }
+
+// Check binds a schema without running: the scheduler's pre-run admission.
+func TestCheckSchema(t *testing.T) {
+	p := load(t, digitsModel, WithInputs(map[string]string{"pixels": "image"}))
+	typ, err := tensor.NewFixedShapeType(arrow.PrimitiveTypes.Float32, []int{1, 8, 8})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ok := arrow.NewSchema([]arrow.Field{{Name: "image", Type: typ}, {Name: "label", Type: arrow.PrimitiveTypes.Int64}}, nil)
+	if err := p.Check(ok); err != nil {
+		t.Fatal(err)
+	}
+	bad := arrow.NewSchema([]arrow.Field{{Name: "pixels", Type: typ}}, nil)
+	wantErr(t, p.Check(bad), `model stage "digits": gpu: binding: model input "pixels" (float32[N,1,8,8]) reads column "image", which the batch does not have (columns: "pixels"); map it with WithInputs / inputs: {pixels: COLUMN}`)
+}

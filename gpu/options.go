@@ -105,6 +105,7 @@ type config struct {
 	intraOp     int
 	interOp     int
 	optLevel    GraphOptimization
+	spinning    bool
 	optCache    string
 	inputs      map[string]string
 	outputs     map[string]string
@@ -179,6 +180,14 @@ func WithIntraOpThreads(n int) Option { return func(c *config) { c.intraOp = n }
 // when independent operators run in parallel). Default 1: sessions run
 // their graph sequentially.
 func WithInterOpThreads(n int) Option { return func(c *config) { c.interOp = n } }
+
+// WithSpinning lets the sessions' intra-op and inter-op worker threads spin
+// while they wait for work (ONNX Runtime's session.intra_op.allow_spinning
+// and session.inter_op.allow_spinning). Default: off, because a model stage
+// shares the machine with UDF pools and other stages, and spinning workers
+// keep cores busy between batches; on can lower the latency of a stage that
+// has the machine to itself. It matters only with more than one thread.
+func WithSpinning(on bool) Option { return func(c *config) { c.spinning = on } }
 
 // WithGraphOptimization sets the graph optimization level. Default
 // OptimizeAll.

@@ -41,11 +41,15 @@ type Pool struct {
 	live atomic.Int32
 	wg   sync.WaitGroup // the actor goroutines
 
-	mu      sync.Mutex
-	closed  bool
-	calls   sync.WaitGroup // Transform calls in flight
-	plans   map[string]*plan
-	rowSeen [][]int64 // per output: the row shape of its last column (empty batches)
+	mu     sync.Mutex
+	closed bool
+	calls  sync.WaitGroup   // Transform calls in flight
+	plans  map[string]*plan // by schema fingerprint
+	// lastSchema and lastPlan skip the fingerprint when batches share one
+	// schema value, as a stream's do.
+	lastSchema *arrow.Schema
+	lastPlan   *plan
+	rowSeen    [][]int64 // per output: the row shape of its last column (empty batches)
 }
 
 // Startup reports how long Load took to make the stage ready.
@@ -155,6 +159,9 @@ func Load(ctx context.Context, path string, opts ...Option) (*Pool, error) {
 	if err := errors.Join(errs...); err != nil {
 		for _, a := range p.actors {
 			a.destroy()
+			if a.runOpts != nil {
+				_ = a.runOpts.Destroy()
+			}
 		}
 		for i, e := range errs {
 			if e != nil {
@@ -340,10 +347,18 @@ func (p *Pool) Check(schema *arrow.Schema) error {
 }
 
 func (p *Pool) planFor(schema *arrow.Schema) (*plan, error) {
-	key := schema.Fingerprint()
+	p.mu.Lock()
+	if schema == p.lastSchema {
+		pl := p.lastPlan
+		p.mu.Unlock()
+		return pl, nil
+	}
+	p.mu.Unlock()
+	key := schema.Fingerprint() // outside the lock: it builds a string
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	if pl, ok := p.plans[key]; ok {
+		p.lastSchema, p.lastPlan = schema, pl
 		return pl, nil
 	}
 	pl, err := makePlan(schema, p.inputs, p.outputs, p.cfg.inputs, p.cfg.keep, p.cfg.keepSet)
@@ -354,6 +369,7 @@ func (p *Pool) planFor(schema *arrow.Schema) (*plan, error) {
 		clear(p.plans)
 	}
 	p.plans[key] = pl
+	p.lastSchema, p.lastPlan = schema, pl
 	return pl, nil
 }
 
