@@ -7,6 +7,7 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
+	"sync"
 	"testing"
 
 	"github.com/apache/arrow-go/v18/arrow"
@@ -342,5 +343,98 @@ func TestWriter(t *testing.T) {
 	}
 	if got := ids(t, filepath.Join(dir, "out")); !slices.Equal(got, seq(0, 40)) {
 		t.Fatalf("ids %v", got)
+	}
+}
+
+// TestSinkConcurrentParts: parts of different splits written at once from
+// several goroutines commit every row once (run with -race).
+func TestSinkConcurrentParts(t *testing.T) {
+	ctx := context.Background()
+	dir := t.TempDir()
+	s, err := OpenSink(ctx, dir, FormatParquet, WithSinkAllocator(checkedMem(t)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	splits := testSplits(12)
+	var wg sync.WaitGroup
+	errs := make(chan error, len(splits))
+	for _, sp := range splits {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			mem := memory.NewGoAllocator()
+			rec := idBatch(mem, int64(sp.Index)*10, int64(sp.Index)*10+10)
+			defer rec.Release()
+			p, err := s.Create(ctx, sp, rec.Schema())
+			if err == nil {
+				err = p.Write(ctx, rec)
+			}
+			if err == nil {
+				_, err = p.Commit(ctx)
+			}
+			errs <- err
+		}()
+	}
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	s.Close(ctx)
+	got := ids(t, dir)
+	if !slices.Equal(got, seq(0, 120)) {
+		t.Fatalf("ids %v", got)
+	}
+}
+
+func TestSinkInputListChanged(t *testing.T) {
+	ctx := context.Background()
+	dir := t.TempDir()
+	s, err := OpenSink(ctx, dir, FormatParquet)
+	if err != nil {
+		t.Fatal(err)
+	}
+	writeIDs(t, s, testSplits(1))
+	moved := testSplits(1)
+	moved[0].ID = "other#a"
+	_, err = s.Committed(ctx, moved)
+	want := "dataset: split 0 is other#a, the manifest recorded in#a for its committed output: the input list changed; restore it or remove the output to recompute it"
+	if !errors.Is(err, ErrFingerprint) || err.Error() != want {
+		t.Errorf("got %v\nwant %s", err, want)
+	}
+	s.Close(ctx)
+	if _, err := s.Create(ctx, moved[0], nil); !errors.Is(err, ErrClosed) {
+		t.Errorf("Create after Close: %v", err)
+	}
+}
+
+func TestReadCancelled(t *testing.T) {
+	ctx, cancel := context.WithCancel(context.Background())
+	src, err := OpenParquet(ctx, []string{"testdata/duckdb/flat.parquet"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer src.Close()
+	r, err := src.Open(ctx, src.Splits()[0])
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer r.Close()
+	cancel()
+	if _, err := r.Read(ctx); !errors.Is(err, context.Canceled) {
+		t.Errorf("Read after cancel: %v", err)
+	}
+	if _, err := src.Open(ctx, src.Splits()[1]); !errors.Is(err, context.Canceled) {
+		t.Errorf("Open after cancel: %v", err)
+	}
+	_, err = src.Open(context.Background(), Split{Index: 9, ID: "x"})
+	if want := "dataset: unknown split: 9 (x): the parquet source has 3 splits"; err == nil || err.Error() != want {
+		t.Errorf("Open of an unknown split: %v", err)
+	}
+	src.Close()
+	if _, err := src.Open(context.Background(), src.Splits()[1]); !errors.Is(err, ErrClosed) {
+		t.Errorf("Open after Close: %v", err)
 	}
 }
