@@ -343,7 +343,17 @@ func compareRuns(a, b outcome) string {
 // hands out its instances in turn) and, when interp is not nil, on the
 // interpreter; it records the comparison and returns A's outcome (the
 // caller releases it).
-func (v *vetter) determinismRuns(ctx context.Context, u, interp *host.UDF, seq int64, rec arrow.RecordBatch, label string) outcome {
+//
+// The first call of a set runs the batch once more on the pool's first
+// instance and discards the result, so that from then on the instances
+// compared have served different numbers of batches: state kept from
+// batch to batch shows as a difference.
+func (v *vetter) determinismRuns(ctx context.Context, set *udfSet, seq int64, rec arrow.RecordBatch, label string) outcome {
+	u, interp := set.compiled, set.interp
+	if set.warm {
+		set.warm = false
+		run(ctx, u, seq, rec).release()
+	}
 	a := run(ctx, u, seq, rec)
 	b := run(ctx, u, seq, rec)
 	v.detRuns++
@@ -380,18 +390,51 @@ func (v *vetter) determinism() Check {
 
 // conform checks an output against the declared outputs. dims holds the
 // sizes the inputs bound; it is not modified.
-func (v *vetter) conform(out arrow.RecordBatch, dims map[string]int, cfg []byte) string {
+func (v *vetter) conform(out arrow.RecordBatch, in *arrow.Schema, dims map[string]int, cfg []byte) string {
 	bound := map[string]int{}
 	for k, n := range dims {
 		bound[k] = n
 	}
+	named := map[string]bool{}
+	for _, f := range in.Fields() {
+		named[f.Name] = true
+	}
 	for _, col := range v.man.Outputs {
+		if col.Name != "*" {
+			named[col.NameUnder(cfg)] = true
+		}
+	}
+	for _, col := range v.man.Outputs {
+		if col.Name == "*" {
+			for i, f := range out.Schema().Fields() {
+				if !named[f.Name] {
+					if d := v.conformColumn(col, f.Name, f.Type, out.Column(i), bound); d != "" {
+						return d
+					}
+				}
+			}
+			continue
+		}
 		name := col.NameUnder(cfg)
 		idx := out.Schema().FieldIndices(name)
 		if len(idx) == 0 {
+			if col.Optional {
+				continue
+			}
 			return fmt.Sprintf("the output has no column %q (declared in outputs); it has %s", name, columnNames(out.Schema()))
 		}
 		f := out.Schema().Field(idx[0])
+		if d := v.conformColumn(col, name, f.Type, out.Column(idx[0]), bound); d != "" {
+			return d
+		}
+	}
+	return ""
+}
+
+// conformColumn checks one output column against its declaration, binding
+// symbolic dims in bound.
+func (v *vetter) conformColumn(col manifest.Column, name string, dt arrow.DataType, arr arrow.Array, bound map[string]int) string {
+	{
 		ts, _ := col.Types()
 		var why string
 		matched := false
@@ -400,15 +443,18 @@ func (v *vetter) conform(out arrow.RecordBatch, dims map[string]int, cfg []byte)
 			for k, n := range bound {
 				try[k] = n
 			}
-			if why = matchType(t, f.Type, try); why == "" {
-				bound, matched = try, true
+			if why = matchType(t, dt, try); why == "" {
+				for k, n := range try {
+					bound[k] = n
+				}
+				matched = true
 				break
 			}
 		}
 		if !matched {
 			return fmt.Sprintf("output column %q: %s", name, why)
 		}
-		if n := out.Column(idx[0]).NullN(); n > 0 && !col.Nullable {
+		if n := arr.NullN(); n > 0 && !col.Nullable {
 			return fmt.Sprintf("output column %q has %d nulls but is declared not nullable", name, n)
 		}
 	}
@@ -479,6 +525,9 @@ func (v *vetter) readIPC(ref string) ([]arrow.RecordBatch, error) {
 // compiler and one instance under the interpreter.
 type udfSet struct {
 	compiled, interp *host.UDF
+	// warm is true until the first batch has been run once more on the
+	// pool's first instance (see determinismRuns).
+	warm bool
 }
 
 func (s udfSet) close(ctx context.Context) {
@@ -497,6 +546,7 @@ func (v *vetter) loadSet(ctx context.Context, cfg []byte, interp bool) (udfSet, 
 	if s.compiled, err = v.load(ctx, cfg, 2, false); err != nil {
 		return s, err
 	}
+	s.warm = true
 	if interp {
 		if s.interp, err = v.load(ctx, cfg, 1, true); err != nil {
 			s.close(ctx)
@@ -577,7 +627,7 @@ func (v *vetter) runVector(ctx context.Context, vec manifest.Vector, label strin
 		if len(ins) > 1 {
 			where = fmt.Sprintf("%s, batch %d", label, i)
 		}
-		o := v.determinismRuns(ctx, set.compiled, set.interp, int64(i), in, where)
+		o := v.determinismRuns(ctx, &set, int64(i), in, where)
 		switch {
 		case vec.Error != "" && o.err == nil:
 			problems = append(problems, fmt.Sprintf("%s: succeeded, want an error containing %q", where, vec.Error))
@@ -590,7 +640,7 @@ func (v *vetter) runVector(ctx context.Context, vec manifest.Vector, label strin
 		default:
 			if err := equalBatches(o.out, wants[i], vec.Tolerance); err != nil {
 				problems = append(problems, fmt.Sprintf("%s: output differs from the expected output: %v", where, err))
-			} else if d := v.conform(o.out, v.inputDims(in.Schema(), vec.Config), vec.Config); d != "" {
+			} else if d := v.conform(o.out, in.Schema(), v.inputDims(in.Schema(), vec.Config), vec.Config); d != "" {
 				problems = append(problems, fmt.Sprintf("%s: %s", where, d))
 			}
 		}
@@ -664,11 +714,12 @@ func (v *vetter) sweepVariant(ctx context.Context, g *gen, vr variant, classes m
 		}
 		classes[class]++
 		v.robRuns++
-		interp := set.interp
+		s := set
 		if class == manifest.ClassLarge {
-			interp = nil
+			s.interp = nil
 		}
-		o := v.determinismRuns(ctx, set.compiled, interp, int64(i), b.rec, "sweep "+b.label())
+		o := v.determinismRuns(ctx, &s, int64(i), b.rec, "sweep "+b.label())
+		set.warm = s.warm
 		if note := v.judge(b, o, vr.dims); note != "" {
 			v.robNotes = append(v.robNotes, note)
 		}
@@ -684,7 +735,7 @@ func (v *vetter) sweepVariant(ctx context.Context, g *gen, vr variant, classes m
 func (v *vetter) judge(b sweepBatch, o outcome, dims map[string]int) string {
 	where := "sweep " + b.label()
 	if o.err == nil {
-		if d := v.conform(o.out, dims, v.sweepConfig()); d != "" {
+		if d := v.conform(o.out, b.rec.Schema(), dims, v.sweepConfig()); d != "" {
 			return where + ": " + d
 		}
 		return ""
