@@ -68,7 +68,7 @@ func OpenCSV(ctx context.Context, inputs []string, opts ...Option) (*CSVSource, 
 		} else if !cfg.noHeader && strings.Join(h, "\x00") != strings.Join(header, "\x00") {
 			return nil, fmt.Errorf("%w: %s: header %q differs from the first file's (%s: %q)", ErrSchemaMismatch, f.path, h, files[0].path, header)
 		}
-		s.splits = append(s.splits, Split{Index: i, ID: f.path, Rows: -1, Fingerprint: f.fingerprint()})
+		s.splits = append(s.splits, Split{Index: i, ID: f.id, Rows: -1, Fingerprint: f.fingerprint()})
 	}
 	switch {
 	case cfg.schema != nil:

@@ -52,7 +52,7 @@ func Example() {
 		}
 		r.Close()
 		files, _ := part.Commit(ctx)
-		fmt.Println(sp.ID[len(dir)+1:], "->", filepath.Base(files[0]))
+		fmt.Println(sp.ID, "->", filepath.Base(files[0]))
 	}
 	sink.Close(ctx)
 

@@ -82,7 +82,7 @@ func openFiles(ctx context.Context, format Format, inputs []string, opts []Optio
 		s.lines = true
 		s.full = arrow.NewSchema([]arrow.Field{path, {Name: "line", Type: arrow.PrimitiveTypes.Int64}, {Name: "text", Type: arrow.BinaryTypes.String}}, nil)
 		for i, f := range files {
-			s.splits = append(s.splits, Split{Index: i, ID: f.path, Rows: -1, Fingerprint: f.fingerprint()})
+			s.splits = append(s.splits, Split{Index: i, ID: f.id, Rows: -1, Fingerprint: f.fingerprint()})
 			s.runs = append(s.runs, [2]int{i, i + 1})
 		}
 	}

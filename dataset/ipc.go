@@ -69,12 +69,12 @@ func OpenIPC(ctx context.Context, inputs []string, opts ...Option) (*IPCSource, 
 			return nil, fmt.Errorf("%w: %s: %s (the first file, %s, has schema %s)", ErrSchemaMismatch, f.path, d, files[0].path, full)
 		}
 		if stream || n == 1 {
-			s.splits = append(s.splits, Split{Index: len(s.splits), ID: f.path, Rows: -1, Fingerprint: f.fingerprint()})
+			s.splits = append(s.splits, Split{Index: len(s.splits), ID: f.id, Rows: -1, Fingerprint: f.fingerprint()})
 			s.parts = append(s.parts, ipcPart{file: fi, batch: -1, stream: stream})
 			continue
 		}
 		for b := range n {
-			s.splits = append(s.splits, Split{Index: len(s.splits), ID: fmt.Sprintf("%s#batch=%d", f.path, b), Rows: -1,
+			s.splits = append(s.splits, Split{Index: len(s.splits), ID: fmt.Sprintf("%s#batch=%d", f.id, b), Rows: -1,
 				Fingerprint: f.fingerprint() + fmt.Sprintf(",batch=%d", b)})
 			s.parts = append(s.parts, ipcPart{file: fi, batch: b})
 		}

@@ -51,7 +51,7 @@ func OpenJSONL(ctx context.Context, inputs []string, opts ...Option) (*JSONLSour
 	s := &JSONLSource{cfg: cfg, files: files}
 	s.format = FormatJSONL
 	for i, f := range files {
-		s.splits = append(s.splits, Split{Index: i, ID: f.path, Rows: -1, Fingerprint: f.fingerprint()})
+		s.splits = append(s.splits, Split{Index: i, ID: f.id, Rows: -1, Fingerprint: f.fingerprint()})
 	}
 	s.full = cfg.schema
 	if s.full == nil {

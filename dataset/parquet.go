@@ -95,12 +95,12 @@ func OpenParquet(ctx context.Context, inputs []string, opts ...Option) (*Parquet
 			md := pf.MetaData()
 			n := md.NumRowGroups()
 			if n <= 1 {
-				s.splits = append(s.splits, Split{Index: len(s.splits), ID: f.path, Rows: md.NumRows, Fingerprint: f.fingerprint()})
+				s.splits = append(s.splits, Split{Index: len(s.splits), ID: f.id, Rows: md.NumRows, Fingerprint: f.fingerprint()})
 				s.parts = append(s.parts, pqPart{file: fi, rowGroup: min(n, 1) - 1})
 			}
 			for rg := 0; n > 1 && rg < n; rg++ {
 				s.splits = append(s.splits, Split{
-					Index: len(s.splits), ID: fmt.Sprintf("%s#rg=%d", f.path, rg),
+					Index: len(s.splits), ID: fmt.Sprintf("%s#rg=%d", f.id, rg),
 					Rows: md.RowGroup(rg).NumRows(), Fingerprint: f.fingerprint() + fmt.Sprintf(",rg=%d", rg),
 				})
 				s.parts = append(s.parts, pqPart{file: fi, rowGroup: rg})

@@ -40,8 +40,28 @@ var formatExtensions = map[Format][]string{
 // inputFile is one input file with what identifies its content.
 type inputFile struct {
 	path  string
+	id    string // path relative to the base directory, for split IDs
 	size  int64
 	mtime int64 // UnixNano
+}
+
+// relID names path relative to baseDir, so that split IDs (and the
+// manifests that record them) do not depend on the directory a run was
+// started from; paths outside baseDir keep their full name.
+func relID(baseDir, path string) string {
+	if baseDir == "" {
+		return filepath.ToSlash(filepath.Clean(path))
+	}
+	abs, err1 := filepath.Abs(baseDir)
+	p, err2 := filepath.Abs(path)
+	if err1 != nil || err2 != nil {
+		return filepath.ToSlash(path)
+	}
+	r, err := filepath.Rel(abs, p)
+	if err != nil || r == ".." || strings.HasPrefix(r, ".."+string(filepath.Separator)) {
+		return filepath.ToSlash(p)
+	}
+	return filepath.ToSlash(r)
 }
 
 // fingerprint identifies the file's bytes well enough to notice a change.
@@ -99,7 +119,7 @@ func expand(baseDir string, inputs []string, exts []string) ([]inputFile, error)
 			return
 		}
 		seen[path] = true
-		out = append(out, inputFile{path: path, size: info.Size(), mtime: info.ModTime().UnixNano()})
+		out = append(out, inputFile{path: path, id: relID(baseDir, path), size: info.Size(), mtime: info.ModTime().UnixNano()})
 	}
 	for _, in := range inputs {
 		p := in
