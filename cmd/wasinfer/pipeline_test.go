@@ -221,3 +221,24 @@ func fmtSscanSummary(stderr string, in, out, batches *int) (int, error) {
 }
 
 var fmtSscanf = fmt.Sscanf
+
+// TestRunResumesFromAnotherDirectory: the manifest does not depend on the
+// working directory the run was started from.
+func TestRunResumesFromAnotherDirectory(t *testing.T) {
+	spec, dir := writeSpec(t, filterSpec)
+	if code, _, errs := runCLI(t, "run", spec, "--quiet"); code != exitOK {
+		t.Fatalf("exit %d: %s", code, errs)
+	}
+	t.Chdir(dir)
+	code, out, errs := runCLI(t, "run", "pipeline.yaml", "--json")
+	if code != exitOK {
+		t.Fatalf("rerun from %s: exit %d: %s", dir, code, errs)
+	}
+	var sum struct {
+		SplitsCommitted int `json:"splits_committed"`
+		SplitsSkipped   int `json:"splits_skipped"`
+	}
+	if err := json.Unmarshal([]byte(out), &sum); err != nil || sum.SplitsCommitted != 0 || sum.SplitsSkipped == 0 {
+		t.Fatalf("rerun did not skip the committed splits: %+v %v", sum, err)
+	}
+}
