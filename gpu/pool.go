@@ -238,6 +238,9 @@ func (p *Pool) selectIO() error {
 		p.inputs = append(p.inputs, in)
 		p.inNames = append(p.inNames, in.Name)
 	}
+	if len(p.inputs) == 0 {
+		return fmt.Errorf("%w: %s: the model has no inputs to feed (every graph input has an initializer); a model stage maps batches to inputs", ErrModel, m.Path)
+	}
 	selected := m.Outputs
 	if p.cfg.outputs != nil {
 		selected = nil
