@@ -34,13 +34,17 @@ type config struct {
 // under -race), so only a hint that is off by an order of magnitude fails.
 const DefaultTimeFactor = 20
 
+// DefaultTimeout is the deadline of each call into the module
+// (WithTimeout).
+const DefaultTimeout = 30 * time.Second
+
 func defaults() config {
 	return config{
 		sweep:      SweepFull,
 		sweepName:  "full",
 		seed:       1,
 		timeFactor: DefaultTimeFactor,
-		timeout:    30 * time.Second,
+		timeout:    DefaultTimeout,
 		logger:     slog.New(slog.DiscardHandler),
 		alloc:      memory.DefaultAllocator,
 	}
@@ -83,7 +87,8 @@ func WithSeed(seed uint64) Option { return func(c *config) { c.seed = seed } }
 // time may be. Default DefaultTimeFactor.
 func WithTimeFactor(f float64) Option { return func(c *config) { c.timeFactor = f } }
 
-// WithTimeout sets the deadline of each call into the module. Default 30 s.
+// WithTimeout sets the deadline of each call into the module. Default
+// DefaultTimeout (30 s).
 func WithTimeout(d time.Duration) Option { return func(c *config) { c.timeout = d } }
 
 // WithLogger receives the module's stdout and stderr. Default: discarded.
