@@ -5,6 +5,7 @@ package gpu
 import (
 	"context"
 	"fmt"
+	"log/slog"
 	"slices"
 	"sync"
 	"syscall"
@@ -14,6 +15,8 @@ import (
 	"github.com/apache/arrow-go/v18/arrow"
 	"github.com/apache/arrow-go/v18/arrow/memory"
 	ort "github.com/yalue/onnxruntime_go"
+
+	"github.com/wasinfer/wasinfer/scheduler"
 )
 
 // benchCase is a model and one pre-made batch of it.
@@ -221,4 +224,65 @@ func cpuTime() time.Duration {
 	var ru syscall.Rusage
 	_ = syscall.Getrusage(syscall.RUSAGE_SELF, &ru)
 	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
+}
+
+// BenchmarkPipelineVsBare: a whole pipeline (in-memory source of 16
+// pre-made batches → model stage with one actor → Each) against a loop of
+// 16 bare runs on the same tensors with the same thread count, in the same
+// run; ratio = pipeline rows/s ÷ bare rows/s.
+func BenchmarkPipelineVsBare(b *testing.B) {
+	needLibrary(b)
+	const batches = 16
+	for _, c := range benchCases(b) {
+		b.Run(c.name+"/threads=1", func(b *testing.B) {
+			vals := benchValues(c)
+			mem := memory.NewGoAllocator()
+			p, err := Load(context.Background(), c.path, append(slices.Clone(c.options), WithIntraOpThreads(1), WithAllocator(mem))...)
+			if err != nil {
+				b.Fatal(err)
+			}
+			defer p.Close(context.Background())
+			recs := make([]arrow.RecordBatch, batches)
+			for i := range recs {
+				recs[i] = record(b, []string{c.input}, tensorColumn(b, mem, arrow.PrimitiveTypes.Float32, c.row, vals))
+			}
+			defer func() {
+				for _, r := range recs {
+					r.Release()
+				}
+			}()
+			run, done := bareSession(b, c, 1, slices.Clone(vals))
+			defer done()
+			run()
+			quiet := slog.New(slog.DiscardHandler)
+			var bare, pipe, bareCPU, pipeCPU time.Duration
+			for b.Loop() {
+				c0, t0 := cpuTime(), time.Now()
+				for range batches {
+					run()
+				}
+				c1, t1 := cpuTime(), time.Now()
+				src, err := scheduler.FromRecords(recs...)
+				if err != nil {
+					b.Fatal(err)
+				}
+				rows := int64(0)
+				_, err = scheduler.New(src, scheduler.WithAllocator(mem), scheduler.WithLogger(quiet)).
+					MapBatches(p, scheduler.BatchSize(c.rows)).
+					Each(context.Background(), func(rec arrow.RecordBatch) error { rows += rec.NumRows(); return nil })
+				if err != nil || rows != int64(batches*c.rows) {
+					b.Fatalf("pipeline: %v, %d rows", err, rows)
+				}
+				pipe += time.Since(t1)
+				pipeCPU += cpuTime() - c1
+				bare += t1.Sub(t0)
+				bareCPU += c1 - c0
+			}
+			b.ReportMetric(bareCPU.Seconds()/pipeCPU.Seconds(), "cpu_ratio")
+			n := float64(b.N * batches * c.rows)
+			b.ReportMetric(n/bare.Seconds(), "bare_rows/s")
+			b.ReportMetric(n/pipe.Seconds(), "pipeline_rows/s")
+			b.ReportMetric(bare.Seconds()/pipe.Seconds(), "ratio")
+		})
+	}
 }
