@@ -397,7 +397,8 @@ func udfBuildCommand(logger *slog.Logger) *cli.Command {
 		Usage:     "build a UDF project's NAME.wasm and check that the host admits it",
 		ArgsUsage: "[DIR]",
 		Description: "Finds the project's language and NAME from its files (default DIR: .):\n" +
-			"  go.mod          Go: NAME is the module path's last element\n" +
+			"  go.mod, *.go    Go: NAME is the module path's last element (without /vN), or DIR's name\n" +
+			"                  when DIR is a main package inside a module\n" +
 			"  Cargo.toml      Rust: NAME is the package name (- becomes _)\n" +
 			"  asconfig.json   AssemblyScript: NAME is the name in package.json; entry assembly/index.ts\n" +
 			"  *.c             C: NAME is the .c file that defines WASINFER_IMPLEMENTATION\n" +
@@ -416,9 +417,12 @@ func udfBuildCommand(logger *slog.Logger) *cli.Command {
 			"and GO choose other toolchains, as they do for the Makefiles.\n\n" +
 			"Examples:\n" +
 			"  wasinfer udf build\n" +
-			"  wasinfer udf build udfs/scale --config '{\"factor\": 3}'",
+			"  wasinfer udf build udfs/scale --config '{\"factor\": 3}'\n" +
+			"  wasinfer udf build --quiet --json | jq -r .sha256",
 		Flags: []cli.Flag{
 			&cli.StringFlag{Name: "config", Usage: "configuration for the admission check's wasinfer_init, as JSON"},
+			&cli.BoolFlag{Name: "json", Usage: "print module, size, sha256 and admission as a JSON object"},
+			&cli.BoolFlag{Name: "quiet", Aliases: []string{"q"}, Usage: "do not echo the toolchain's commands (its errors still go to stderr)"},
 		},
 		Action: func(ctx context.Context, c *cli.Command) error { return udfBuild(ctx, c, logger) },
 	}
@@ -430,6 +434,7 @@ type builder struct {
 	name   string // NAME
 	out    string // where the toolchain writes NAME.wasm (a temporary directory in dir)
 	stderr io.Writer
+	quiet  bool // do not echo commands
 }
 
 func udfBuild(ctx context.Context, c *cli.Command, logger *slog.Logger) error {
@@ -456,7 +461,7 @@ func udfBuild(ctx context.Context, c *cli.Command, logger *slog.Logger) error {
 		return fmt.Errorf("building %s: %w", name, err)
 	}
 	defer os.RemoveAll(tmp)
-	b := &builder{dir: dir, name: name, out: filepath.Join(tmp, name+".wasm"), stderr: c.Root().ErrWriter}
+	b := &builder{dir: dir, name: name, out: filepath.Join(tmp, name+".wasm"), stderr: c.Root().ErrWriter, quiet: c.Bool("quiet")}
 	if err := lang.build(ctx, b); err != nil {
 		return err
 	}
@@ -468,21 +473,39 @@ func udfBuild(ctx context.Context, c *cli.Command, logger *slog.Logger) error {
 	if err := os.Rename(b.out, dst); err != nil {
 		return fmt.Errorf("building %s: %w", name, err)
 	}
-	w := c.Root().Writer
 	sum := sha256.Sum256(wasm)
-	fmt.Fprintf(w, "module:  %s\nsize:    %d bytes\nsha256:  %s\n", filepath.Join(dirArg, name+".wasm"), len(wasm), hex.EncodeToString(sum[:]))
+	report := struct {
+		Module    string `json:"module"`
+		Size      int    `json:"size"`
+		SHA256    string `json:"sha256"`
+		Admission string `json:"admission"`
+		Error     string `json:"error,omitempty"`
+	}{Module: filepath.Join(dirArg, name+".wasm"), Size: len(wasm), SHA256: hex.EncodeToString(sum[:]), Admission: "ok"}
 	opts := []host.Option{host.WithPoolSize(1), host.WithLogger(logger), host.WithName(name + ".wasm")}
 	if cfg := c.String("config"); cfg != "" {
 		opts = append(opts, host.WithConfig([]byte(cfg)))
 	}
-	u, err := host.Load(ctx, wasm, opts...)
-	if err != nil {
-		fmt.Fprintf(w, "admission: refused\n")
-		return err
+	u, loadErr := host.Load(ctx, wasm, opts...)
+	if loadErr != nil {
+		report.Admission, report.Error = "refused", loadErr.Error()
+	} else {
+		defer u.Close(context.WithoutCancel(ctx))
 	}
-	defer u.Close(context.WithoutCancel(ctx))
-	fmt.Fprintln(w, "admission: ok (ABI v1)")
-	return nil
+	w := c.Root().Writer
+	if c.Bool("json") {
+		out, err := json.Marshal(report)
+		if err != nil {
+			return err
+		}
+		fmt.Fprintf(w, "%s\n", out)
+	} else {
+		fmt.Fprintf(w, "module:  %s\nsize:    %d bytes\nsha256:  %s\nadmission: %s", report.Module, report.Size, report.SHA256, report.Admission)
+		if loadErr == nil {
+			fmt.Fprint(w, " (ABI v1)")
+		}
+		fmt.Fprintln(w)
+	}
+	return loadErr
 }
 
 // detectProject finds the language and NAME of the project in dir.
@@ -500,7 +523,7 @@ func detectProject(dir string) (*udfLang, string, error) {
 		}
 		for line := range strings.Lines(string(mod)) {
 			if f := strings.Fields(line); len(f) == 2 && f[0] == "module" {
-				return findLang("go"), path.Base(strings.Trim(f[1], "\"`")), nil
+				return findLang("go"), goModuleName(strings.Trim(f[1], "\"`")), nil
 			}
 		}
 		return nil, "", errors.New("go.mod has no module line")
@@ -529,12 +552,16 @@ func detectProject(dir string) (*udfLang, string, error) {
 		}
 		return findLang("assemblyscript"), p.Name, nil
 	}
+	if goFiles, err := filepath.Glob(filepath.Join(dir, "*.go")); err != nil || len(goFiles) > 0 {
+		// A main package inside a module (udfs/NAME/main.go).
+		return findLang("go"), filepath.Base(dir), err
+	}
 	sources, err := filepath.Glob(filepath.Join(dir, "*.c"))
 	if err != nil {
 		return nil, "", err
 	}
 	if len(sources) == 0 {
-		return nil, "", errors.New("not a UDF project: no go.mod, Cargo.toml, asconfig.json or .c file " +
+		return nil, "", errors.New("not a UDF project: no go.mod, .go, Cargo.toml, asconfig.json or .c file " +
 			"(make one with wasinfer udf init)")
 	}
 	var mains []string
@@ -551,6 +578,15 @@ func detectProject(dir string) (*udfLang, string, error) {
 		return nil, "", fmt.Errorf("want exactly one .c file that defines WASINFER_IMPLEMENTATION, found %d %v", len(mains), mains)
 	}
 	return findLang("c"), strings.TrimSuffix(mains[0], ".c"), nil
+}
+
+// goModuleName is the last element of a module path, without a major
+// version suffix: example.com/udfs/scale/v2 → scale.
+func goModuleName(modPath string) string {
+	if dir, last := path.Split(modPath); dir != "" && regexp.MustCompile(`^v[0-9]+$`).MatchString(last) {
+		modPath = path.Clean(dir)
+	}
+	return path.Base(modPath)
 }
 
 // cargoPackageName is the name key of the [package] table of a Cargo.toml.
@@ -572,7 +608,9 @@ func cargoPackageName(toml string) string {
 
 // run runs a toolchain command in the project, echoing it first.
 func (b *builder) run(ctx context.Context, env []string, name string, args ...string) error {
-	fmt.Fprintf(b.stderr, "wasinfer: %s%s %s\n", strings.Join(append(slices.Clone(env), ""), " "), name, strings.Join(args, " "))
+	if !b.quiet {
+		fmt.Fprintf(b.stderr, "wasinfer: %s%s %s\n", strings.Join(append(slices.Clone(env), ""), " "), name, strings.Join(args, " "))
+	}
 	cmd := exec.CommandContext(ctx, name, args...)
 	cmd.Dir = b.dir
 	cmd.Stdout, cmd.Stderr = b.stderr, b.stderr

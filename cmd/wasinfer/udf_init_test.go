@@ -5,6 +5,7 @@ import (
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
+	"encoding/json"
 	"flag"
 	"fmt"
 	"io/fs"
@@ -143,6 +144,69 @@ func TestUDFTemplateMatchesSDK(t *testing.T) {
 	gotV := version.FindStringSubmatch(read("templates/assemblyscript/package.json"))
 	if len(sdkV) == 0 || gotV == nil || gotV[1] != sdkV[len(sdkV)-1][1] {
 		t.Errorf("templates/assemblyscript/package.json: assemblyscript %v, want the SDK's devDependency %v", gotV, sdkV)
+	}
+}
+
+// makeVar is the value of a variable set in a Makefile (continuation lines
+// joined, whitespace collapsed), with $(X) replaced by X's value for each
+// X in expand.
+func makeVar(t *testing.T, makefile, name string, expand ...string) string {
+	t.Helper()
+	b, err := os.ReadFile(makefile)
+	if err != nil {
+		t.Fatal(err)
+	}
+	lines := strings.Split(string(b), "\n")
+	def := regexp.MustCompile(`^` + regexp.QuoteMeta(name) + `\s*(?::=|\?=|=)(.*)$`)
+	for i, line := range lines {
+		m := def.FindStringSubmatch(line)
+		if m == nil {
+			continue
+		}
+		v := m[1]
+		for strings.HasSuffix(v, "\\") && i+1 < len(lines) {
+			i++
+			v = strings.TrimSuffix(v, "\\") + " " + lines[i]
+		}
+		v = strings.Join(strings.Fields(v), " ")
+		for _, x := range expand {
+			v = strings.ReplaceAll(v, "$("+x+")", makeVar(t, makefile, x))
+		}
+		return v
+	}
+	t.Fatalf("%s sets no %s", makefile, name)
+	return ""
+}
+
+// TestUDFTemplateMakefileFlags checks that the projects' Makefiles build
+// with the flags of the SDKs' Makefiles (TestUDFInitBuildTest checks that
+// udf build and a project's Makefile give the same bytes).
+func TestUDFTemplateMakefileFlags(t *testing.T) {
+	cases := []struct {
+		sdk, template string // Makefile variables
+		expand        []string
+		replace       []string // old, new pairs applied to the SDK's value
+	}{
+		{sdk: "c/WASM_CFLAGS", template: "c/WASM_CFLAGS"},
+		{sdk: "go/WASM_FLAGS", template: "go/WASM_FLAGS"},
+		// The SDK pins the toolchain of its committed modules; a project uses the local one.
+		{sdk: "go/WASM_ENV", template: "go/WASM_ENV", replace: []string{"GOTOOLCHAIN=$(GO_TOOLCHAIN) ", ""}},
+		{sdk: "rust/WASMFLAGS", template: "rust/WASMFLAGS", expand: []string{"RUSTFLAGS_COMMON", "TARGET"},
+			replace: []string{"$(CURDIR)=sdk/rust", "$(CURDIR)=."}},
+		{sdk: "assemblyscript/ASC", template: "assemblyscript/ASC"},
+	}
+	for _, c := range cases {
+		t.Run(c.sdk, func(t *testing.T) {
+			lang, v, _ := strings.Cut(c.sdk, "/")
+			want := makeVar(t, filepath.Join("..", "..", "sdk", lang, "Makefile"), v, c.expand...)
+			for i := 0; i+1 < len(c.replace); i += 2 {
+				want = strings.ReplaceAll(want, c.replace[i], c.replace[i+1])
+			}
+			lang, v, _ = strings.Cut(c.template, "/")
+			if got := makeVar(t, filepath.Join("templates", lang, "Makefile"), v); got != want {
+				t.Errorf("templates/%s/Makefile: %s = %s\nwant (from sdk/%s):\n%s", lang, v, got, c.sdk, want)
+			}
+		})
 	}
 }
 
@@ -471,26 +535,27 @@ func TestUDFBuildErrors(t *testing.T) {
 		t.Fatal(err)
 	}
 	cases := []struct {
+		name string
 		env  []string // KEY=VALUE
 		args []string
 		code int
 		want string // stderr's last line
 	}{
-		{nil, []string{empty}, exitUsage, fmt.Sprintf("wasinfer: udf build: %s: not a UDF project: no go.mod, Cargo.toml, asconfig.json or .c file (make one with wasinfer udf init)", empty)},
-		{nil, []string{empty, cDir}, exitUsage, "wasinfer: udf build: want at most one DIR argument, got 2"},
-		{nil, []string{filepath.Join(tmp, "nope")}, exitUsage, fmt.Sprintf("wasinfer: udf build: DIR %q: lstat %s: no such file or directory", filepath.Join(tmp, "nope"), filepath.Join(tmp, "nope"))},
-		{[]string{"CLANG=clang-0-missing"}, []string{cDir}, exitFail,
+		{"not a project", nil, []string{empty}, exitUsage, fmt.Sprintf("wasinfer: udf build: %s: not a UDF project: no go.mod, .go, Cargo.toml, asconfig.json or .c file (make one with wasinfer udf init)", empty)},
+		{"two dirs", nil, []string{empty, cDir}, exitUsage, "wasinfer: udf build: want at most one DIR argument, got 2"},
+		{"no such dir", nil, []string{filepath.Join(tmp, "nope")}, exitUsage, fmt.Sprintf("wasinfer: udf build: DIR %q: lstat %s: no such file or directory", filepath.Join(tmp, "nope"), filepath.Join(tmp, "nope"))},
+		{"no clang", []string{"CLANG=clang-0-missing"}, []string{cDir}, exitFail,
 			"wasinfer: clang-0-missing not found: install the Debian packages clang-14 lld-14 wasi-libc libclang-rt-14-dev-wasm32, or run `make deps` in the project"},
-		{nil, []string{broken}, exitFail, "wasinfer: building broken: clang-14: exit status 1"},
-		{[]string{"GO=go-0-missing"}, []string{goDir}, exitFail,
+		{"compile error", nil, []string{broken}, exitFail, "wasinfer: building broken: clang-14: exit status 1"},
+		{"no go", []string{"GO=go-0-missing"}, []string{goDir}, exitFail,
 			"wasinfer: go-0-missing not found: install Go 1.25 or newer (Debian's golang-go is older), or run `make deps` in the project"},
-		{[]string{"RUSTC=/nonexistent/rustc"}, []string{rustDir}, exitFail,
+		{"no rustc", []string{"RUSTC=/nonexistent/rustc"}, []string{rustDir}, exitFail,
 			"wasinfer: /nonexistent/rustc not found: install the Debian packages rustc libstd-rust-dev-wasm32, or run `make deps` in the project"},
-		{nil, []string{asDir}, exitFail,
+		{"no asc", nil, []string{asDir}, exitFail,
 			"wasinfer: the AssemblyScript compiler is not installed (no node_modules/assemblyscript/bin/asc.js): run npm install in the project (the npm package assemblyscript, from package.json), or run `make deps` in the project"},
 	}
 	for _, c := range cases {
-		t.Run(strings.Join(append(slices.Clone(c.env), c.args...), " "), func(t *testing.T) {
+		t.Run(c.name, func(t *testing.T) {
 			for _, kv := range c.env {
 				k, v, _ := strings.Cut(kv, "=")
 				t.Setenv(k, v)
@@ -565,6 +630,45 @@ OPTIONS:
    --help, -h                show help
 `
 
+const udfBuildHelp = `NAME:
+   wasinfer udf build - build a UDF project's NAME.wasm and check that the host admits it
+
+USAGE:
+   wasinfer udf build [options] [DIR]
+
+DESCRIPTION:
+   Finds the project's language and NAME from its files (default DIR: .):
+     go.mod, *.go    Go: NAME is the module path's last element (without /vN), or DIR's name
+                     when DIR is a main package inside a module
+     Cargo.toml      Rust: NAME is the package name (- becomes _)
+     asconfig.json   AssemblyScript: NAME is the name in package.json; entry assembly/index.ts
+     *.c             C: NAME is the .c file that defines WASINFER_IMPLEMENTATION
+   builds DIR/NAME.wasm with the flags of the SDKs' Makefiles (a project's own Makefile,
+   from wasinfer udf init, uses the same ones):
+     go              GOOS=wasip1 GOARCH=wasm go build -buildmode=c-shared -trimpath -buildvcs=false -ldflags='-s -w'
+     c               clang-14 --target=wasm32-wasi -O2 -mexec-model=reactor -std=c11 -Wall -Wextra -Werror
+                     -ffp-contract=off -ffile-prefix-map=DIR=. -I. -Wl,--strip-debug *.c
+     rust            /usr/bin/rustc --edition 2021 --target wasm32-wasi -C opt-level=3 -C codegen-units=1
+                     -C debuginfo=0 -C strip=debuginfo -C lto=fat --remap-path-prefix=DIR=.,
+                     first wasinfer-sdk/src/lib.rs (--crate-type rlib), then src/lib.rs (--crate-type cdylib)
+     assemblyscript  node node_modules/assemblyscript/bin/asc.js assembly/index.ts --config asconfig.json
+   then prints the module's path, size and sha256, and loads it as the host does (one
+   instance; its wasinfer_init gets --config, or no configuration), so that a module the
+   host would refuse is reported now. The environment variables CLANG, WASI_SYSROOT, RUSTC
+   and GO choose other toolchains, as they do for the Makefiles.
+
+   Examples:
+     wasinfer udf build
+     wasinfer udf build udfs/scale --config '{"factor": 3}'
+     wasinfer udf build --quiet --json | jq -r .sha256
+
+OPTIONS:
+   --config string  configuration for the admission check's wasinfer_init, as JSON
+   --json           print module, size, sha256 and admission as a JSON object
+   --quiet, -q      do not echo the toolchain's commands (its errors still go to stderr)
+   --help, -h       show help
+`
+
 func TestUDFInitHelp(t *testing.T) {
 	code, out, errs := runCLI(t, "udf", "init", "--help")
 	if code != exitOK || out != udfInitHelp || errs != "" {
@@ -574,8 +678,96 @@ func TestUDFInitHelp(t *testing.T) {
 
 func TestUDFBuildHelp(t *testing.T) {
 	code, out, errs := runCLI(t, "udf", "build", "--help")
-	if code != exitOK || errs != "" || !strings.HasPrefix(out, "NAME:\n   wasinfer udf build - build a UDF project's NAME.wasm and check that the host admits it\n\nUSAGE:\n   wasinfer udf build [options] [DIR]\n") ||
-		!strings.Contains(out, "\n   Examples:\n     wasinfer udf build\n") || !strings.Contains(out, "   --config string  configuration for the admission check's wasinfer_init, as JSON\n") {
-		t.Fatalf("exit %d, stderr %q, stdout:\n%s", code, errs, out)
+	if code != exitOK || out != udfBuildHelp || errs != "" {
+		t.Fatalf("exit %d, stderr %q, stdout:\n%s\nwant:\n%s", code, errs, out, udfBuildHelp)
+	}
+}
+
+func TestUDFBuildJSON(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "scale")
+	if code, _, errs := runCLI(t, "udf", "init", "--lang", "c", "scale", "--dir", dir); code != exitOK {
+		t.Fatalf("udf init: %s", errs)
+	}
+	wasm := filepath.Join(dir, "scale.wasm")
+	type report struct {
+		Module, SHA256, Admission, Error string
+		Size                             int
+	}
+	for _, c := range []struct {
+		config string
+		code   int
+		want   report // without size and sha256
+	}{
+		{``, exitOK, report{Module: wasm, Admission: "ok"}},
+		{`{"factor": "x"}`, exitFail, report{Module: wasm, Admission: "refused",
+			Error: `udf "scale.wasm": init (status INVALID_CONFIG): config: "factor" must be a number, got a string`}},
+	} {
+		code, out, errs := runCLI(t, "udf", "build", "--quiet", "--json", dir, "--config", c.config)
+		var got report
+		if err := json.Unmarshal([]byte(out), &got); err != nil || code != c.code {
+			t.Fatalf("--config %s: exit %d, stdout %q (%v), stderr:\n%s", c.config, code, out, err, errs)
+		}
+		if want := "wasinfer: " + c.want.Error + "\n"; c.want.Error == "" && errs != "" || c.want.Error != "" && errs != want {
+			t.Errorf("--config %s: stderr:\n%s", c.config, errs)
+		}
+		c.want.Size, c.want.SHA256 = int(fileSize(t, wasm)), fileSHA256(t, wasm)
+		if got != c.want {
+			t.Errorf("--config %s: %+v, want %+v", c.config, got, c.want)
+		}
+	}
+}
+
+func fileSize(t *testing.T, p string) int64 {
+	t.Helper()
+	fi, err := os.Stat(p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return fi.Size()
+}
+
+// TestUDFBuildGoPackageInModule builds a main package of a bigger module
+// (no go.mod of its own), named after its directory.
+func TestUDFBuildGoPackageInModule(t *testing.T) {
+	t.Parallel()
+	mod := t.TempDir()
+	sdk, err := filepath.Abs(filepath.Join("..", "..", "sdk", "go"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	read := func(p string) []byte {
+		b, err := os.ReadFile(p)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return b
+	}
+	write := func(p string, b []byte) {
+		if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(p, b, 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	gomod := strings.Replace(string(read(filepath.Join(sdk, "go.mod"))), "module "+goSDKModule+"\n", "module example.com/udfs\n", 1) +
+		"\nrequire " + goSDKModule + " v0.0.0\n\nreplace " + goSDKModule + " => " + sdk + "\n"
+	write(filepath.Join(mod, "go.mod"), []byte(gomod))
+	write(filepath.Join(mod, "go.sum"), read(filepath.Join(sdk, "go.sum")))
+	pkg := filepath.Join(mod, "udfs", "ident")
+	write(filepath.Join(pkg, "main.go"), read(filepath.Join(sdk, "examples", "identity", "main.go")))
+	code, out, errs := runCLI(t, "udf", "build", "--quiet", pkg)
+	if m := buildOutput.FindStringSubmatch(out); code != exitOK || len(m) != 4 || m[1] != filepath.Join(pkg, "ident.wasm") || errs != "" {
+		t.Fatalf("exit %d, stdout:\n%s\nstderr:\n%s", code, out, errs)
+	}
+}
+
+func TestGoModuleName(t *testing.T) {
+	for path, want := range map[string]string{
+		"scale": "scale", "example.com/udfs/scale": "scale", "example.com/udfs/scale/v2": "scale", "v2": "v2",
+	} {
+		if got := goModuleName(path); got != want {
+			t.Errorf("goModuleName(%q) = %q, want %q", path, got, want)
+		}
 	}
 }
