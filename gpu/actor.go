@@ -12,6 +12,7 @@ import (
 	"unsafe"
 
 	"github.com/apache/arrow-go/v18/arrow"
+	"github.com/apache/arrow-go/v18/arrow/array"
 	"github.com/apache/arrow-go/v18/arrow/memory"
 	ort "github.com/yalue/onnxruntime_go"
 )
@@ -284,7 +285,12 @@ func (a *actor) do(j *job) (res result, crashed bool) {
 	if testHookRun != nil {
 		testHookRun(a.id, j.seq)
 	}
-	outs, err := a.execute(j.ctx, bound, j.in.NumRows(), j.plan.batchFix, syms)
+	var outs []arrow.Array
+	if j.in.NumRows() == 0 {
+		outs, err = a.emptyColumns(j.ctx, bound, j.plan.batchFix, syms)
+	} else {
+		outs, err = a.execute(j.ctx, bound, j.in.NumRows(), j.plan.batchFix, syms)
+	}
 	runtime.KeepAlive(j.in)
 	switch {
 	case err == nil:
@@ -295,6 +301,43 @@ func (a *actor) do(j *job) (res result, crashed bool) {
 		return fail(KindBind, err), false
 	}
 	return fail(KindRun, err), false
+}
+
+// emptyColumns makes the output columns of an empty batch (the scheduler
+// sends one at the end of a split). Their types need each output's row
+// shape: when the model and the columns' types do not fix it, the model
+// runs once on zeros with the columns' row shapes and the result's types are
+// kept, 0 rows of them.
+func (a *actor) emptyColumns(ctx context.Context, bound []boundInput, batchFix int64, syms map[string]int64) ([]arrow.Array, error) {
+	known := true
+	for _, o := range a.pool.outputs {
+		if resolveRow(o.model, syms) == nil {
+			known = false
+		}
+	}
+	if known {
+		return a.execute(ctx, bound, 0, batchFix, syms)
+	}
+	rows := max(batchFix, 1)
+	probe := make([]boundInput, len(bound))
+	for i, b := range bound {
+		probe[i] = boundInput{name: b.name, elem: b.elem, rowShape: b.rowShape, rowElems: b.rowElems}
+		if b.elem == ElemString {
+			probe[i].strs = make([]string, rows*b.rowElems)
+		} else {
+			probe[i].data = make([]byte, rows*b.rowElems*int64(b.elem.Size()))
+		}
+	}
+	full, err := a.execute(ctx, probe, rows, batchFix, syms)
+	if err != nil {
+		return nil, fmt.Errorf("running the model on a row of zeros to learn the output types of an empty batch: %w", err)
+	}
+	out := make([]arrow.Array, len(full))
+	for i, c := range full {
+		out[i] = array.NewSlice(c, 0, 0)
+		c.Release()
+	}
+	return out, nil
 }
 
 // autoPart is one run's piece of an output ONNX Runtime allocated.
@@ -329,9 +372,6 @@ func (a *actor) execute(ctx context.Context, bound []boundInput, rows, batchFix 
 	}()
 	for i, o := range p.outputs {
 		row := resolveRow(o.model, syms)
-		if row == nil && rows == 0 {
-			row = p.emptyRow(i)
-		}
 		if row == nil || !canPreallocate(o.model.Elem) {
 			continue
 		}
@@ -366,7 +406,7 @@ func (a *actor) execute(ctx context.Context, bound []boundInput, rows, batchFix 
 			pre[i] = nil
 			col, err = buildColumn(mem, o.model.Name, o.model.Elem, preRow[i], rows, buf, nil)
 		case rows == 0:
-			return nil, fmt.Errorf("%w: model output %q: an empty batch, and the output's shape %s is not fixed by the inputs", ErrBinding, o.model.Name, o.model.Type())
+			return nil, fmt.Errorf("%w: model output %q: internal error: an empty batch whose output shape %s is not known", ErrBinding, o.model.Name, o.model.Type())
 		default:
 			col, err = joinParts(mem, o, parts[i], rows)
 		}
@@ -374,9 +414,6 @@ func (a *actor) execute(ctx context.Context, bound []boundInput, rows, batchFix 
 			return nil, err
 		}
 		cols = append(cols, col)
-		if rows > 0 {
-			p.noteRow(i, col)
-		}
 	}
 	return cols, nil
 }
@@ -405,7 +442,10 @@ func (a *actor) runPiece(ctx context.Context, bound []boundInput, start, n int64
 			}
 		} else {
 			es := b.rowElems * int64(b.elem.Size())
-			v, err = ort.NewCustomDataTensor(shape, b.data[start*es:(start+n)*es], ort.TensorElementDataType(b.elem))
+			var t *ort.CustomDataTensor
+			if t, err = ort.NewCustomDataTensor(shape, b.data[start*es:(start+n)*es], ort.TensorElementDataType(b.elem)); err == nil {
+				v = t
+			}
 		}
 		if v != nil {
 			values = append(values, v)

@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"runtime"
 	"slices"
 	"strings"
 )
@@ -16,7 +17,7 @@ import (
 // ONNX Runtime optimized, PATH.key what it was made from. A key names the
 // model's sha256, the ONNX Runtime version, the optimization level and the
 // kinds of device, since an optimized graph may hold device-specific
-// operators.
+// operators, and the CPU.
 
 // cacheKey returns the key of an optimized model.
 func cacheKey(modelPath, ortVersion string, level GraphOptimization, devices []Device) (string, error) {
@@ -40,8 +41,31 @@ func cacheKey(modelPath, ortVersion string, level GraphOptimization, devices []D
 		}
 	}
 	slices.Sort(kinds)
-	return fmt.Sprintf("wasinfer optimized model v1\nmodel_sha256=%s\nonnxruntime=%s\nlevel=%s\ndevices=%s\n",
-		hex.EncodeToString(h.Sum(nil)), ortVersion, level, strings.Join(kinds, ",")), nil
+	return fmt.Sprintf("wasinfer optimized model v1\nmodel_sha256=%s\nonnxruntime=%s\nlevel=%s\ndevices=%s\ncpu=%s\n",
+		hex.EncodeToString(h.Sum(nil)), ortVersion, level, strings.Join(kinds, ","), cpuIdentity()), nil
+}
+
+// cpuIdentity names the processor: an optimized graph may use a blocked
+// layout (NCHWc) sized for its vector width, so a cache made on another CPU
+// is not reused. It hashes the model name and flags of /proc/cpuinfo's
+// first processor, with GOARCH.
+func cpuIdentity() string {
+	h := sha256.New()
+	h.Write([]byte(runtime.GOARCH))
+	if b, err := os.ReadFile("/proc/cpuinfo"); err == nil {
+		for _, line := range strings.Split(string(b), "\n") {
+			if line == "" {
+				break // the end of the first processor's block
+			}
+			if k, _, ok := strings.Cut(line, ":"); ok {
+				switch strings.TrimSpace(k) {
+				case "model name", "flags", "vendor_id", "cpu family", "model":
+					h.Write([]byte(line))
+				}
+			}
+		}
+	}
+	return runtime.GOARCH + "-" + hex.EncodeToString(h.Sum(nil))[:16]
 }
 
 // cacheHit reports whether path holds an optimized model made for key.

@@ -80,3 +80,19 @@ func TestPaddleOCRDetection(t *testing.T) {
 		t.Fatalf("only %d pixels above 0.3: the detector found no text lines; the test image is wrong", text)
 	}
 }
+
+// An empty batch (the scheduler ends a split with one) of the detector,
+// whose output shape the inputs' symbols do not fix: the output types come
+// from a run on zeros of the columns' row shape, with 0 rows.
+func TestPaddleOCREmptyBatch(t *testing.T) {
+	path := ocrModel(t, "ch_PP-OCRv4_det_infer.onnx")
+	mem := checkedMem(t)
+	p := load(t, path, WithAllocator(mem), WithWarmupShape("x", 1, 3, 32, 32), WithIntraOpThreads(1))
+	in := record(t, []string{"x"}, tensorColumn(t, mem, arrow.PrimitiveTypes.Float32, []int{3, 64, 96}, []float32{}))
+	defer in.Release()
+	out := transform(t, p, 0, in)
+	defer out.Release()
+	if out.NumRows() != 0 || out.Schema().Field(0).Type.String() != "extension<arrow.fixed_shape_tensor[value_type=float32, shape=[1,64,96]]>" {
+		t.Fatalf("empty batch gave %d rows of %s", out.NumRows(), out.Schema())
+	}
+}

@@ -197,7 +197,7 @@ func WithGraphOptimization(level GraphOptimization) Option {
 
 // WithOptimizedModelCache keeps the optimized graph in a file: the first
 // Load writes it (path, plus path.key naming the model's sha256, the level,
-// the devices and the ONNX Runtime version it was made for), and a later
+// the devices, the CPU and the ONNX Runtime version it was made for), and a later
 // Load whose key matches loads it with graph optimization off, skipping the
 // optimization work. Default: no cache. A model with external data is never
 // cached (the optimized file would not find its data).

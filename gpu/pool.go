@@ -6,14 +6,13 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"os"
 	"sync"
 	"sync/atomic"
 	"time"
 
 	"github.com/apache/arrow-go/v18/arrow"
 	"github.com/apache/arrow-go/v18/arrow/array"
-
-	"github.com/wasinfer/wasinfer/tensor"
 )
 
 // Pool is a model stage: N actors, each a goroutine that owns one ONNX
@@ -49,7 +48,6 @@ type Pool struct {
 	// schema value, as a stream's do.
 	lastSchema *arrow.Schema
 	lastPlan   *plan
-	rowSeen    [][]int64 // per output: the row shape of its last column (empty batches)
 }
 
 // Startup reports how long Load took to make the stage ready.
@@ -157,6 +155,9 @@ func Load(ctx context.Context, path string, opts ...Option) (*Pool, error) {
 		wg.Wait()
 	}
 	if err := errors.Join(errs...); err != nil {
+		if writeCache != "" {
+			_ = os.Remove(writeCache)
+		}
 		for _, a := range p.actors {
 			a.destroy()
 			if a.runOpts != nil {
@@ -492,37 +493,6 @@ func newRecord(pl *plan, in arrow.RecordBatch, outs []arrow.Array) arrow.RecordB
 		o.Release()
 	}
 	return rec
-}
-
-// noteRow records the row shape of output i's latest column, for empty
-// batches whose shape nothing else fixes.
-func (p *Pool) noteRow(i int, col arrow.Array) {
-	var row []int64
-	switch t := col.DataType().(type) {
-	case *tensor.FixedShapeType:
-		for _, d := range t.Shape() {
-			row = append(row, int64(d))
-		}
-	case *arrow.FixedSizeListType:
-		row = []int64{int64(t.Len())}
-	default:
-		row = []int64{}
-	}
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	if p.rowSeen == nil {
-		p.rowSeen = make([][]int64, len(p.outputs))
-	}
-	p.rowSeen[i] = row
-}
-
-func (p *Pool) emptyRow(i int) []int64 {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	if p.rowSeen == nil {
-		return nil
-	}
-	return p.rowSeen[i]
 }
 
 // Resources returns what one actor occupies, for the scheduler

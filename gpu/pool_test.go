@@ -469,7 +469,7 @@ func TestConcurrentTransforms(t *testing.T) {
 	}
 }
 
-// An empty batch gives empty columns of the types seen before.
+// An empty batch (whose output shapes the column types fix) gives empty columns without a run.
 func TestEmptyBatch(t *testing.T) {
 	mem := checkedMem(t)
 	p := load(t, "testdata/ints.onnx", WithAllocator(mem))
