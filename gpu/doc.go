@@ -106,7 +106,14 @@
 // output whose shape the model and the inputs fix is written by ONNX
 // Runtime straight into the Arrow buffer; others are copied once. An output
 // whose first dimension is not the batch is an error. Input columns that no
-// model input reads pass through (WithKeep changes which).
+// model input reads pass through (WithKeep changes which). An empty batch
+// gives empty columns; when the model and the column types do not fix an
+// output's shape, the model runs once on a row of zeros to learn it.
+//
+// An output's type includes its shape, so a model whose output shape
+// follows a dynamic input dimension (an image size) gives batches of
+// different schemas when that dimension changes between batches: resize in
+// a UDF stage before the model when one output schema is needed.
 //
 // # Admission
 //
