@@ -26,6 +26,7 @@ type config struct {
 	maxModuleBytes int64
 	maxOutputBytes int64
 	alloc          memory.Allocator
+	outputPool     int64
 	logger         *slog.Logger
 	interpreter    bool
 }
@@ -38,6 +39,7 @@ func defaults() config {
 		timeout:        abi.DefaultTimeoutSeconds * time.Second,
 		maxModuleBytes: abi.DefaultMaxModuleBytes,
 		alloc:          memory.DefaultAllocator,
+		outputPool:     DefaultOutputPool,
 		logger:         slog.Default(),
 	}
 }
@@ -66,12 +68,15 @@ func WithConfig(json []byte) Option { return func(c *config) { c.udfConfig = jso
 
 // WithCompilationCache shares a wazero compilation cache the caller owns.
 // Default: a cache on disk under the user's cache directory (see
-// WithCacheDir), shared by every UDF of the process.
+// WithCacheDir), shared by every UDF of the process. With this option and
+// no WithCacheDir, rewritten modules are cached in memory only.
 func WithCompilationCache(cache wazero.CompilationCache) Option {
 	return func(c *config) { c.cache = cache }
 }
 
-// WithCacheDir puts the on-disk compilation cache in dir. Default
+// WithCacheDir puts the on-disk caches in dir: wazero's compiled code
+// (unless WithCompilationCache is given) and the modules as rewritten for
+// the deadline guard, in dir/wasinfer-guard-v1 (see guardcache.go). Default
 // $XDG_CACHE_HOME/wasinfer/wazero (or the OS equivalent); "" keeps the
 // default.
 func WithCacheDir(dir string) Option { return func(c *config) { c.cacheDir = dir } }
@@ -84,7 +89,24 @@ func WithMaxModuleBytes(n int64) Option { return func(c *config) { c.maxModuleBy
 func WithMaxOutputBytes(n int64) Option { return func(c *config) { c.maxOutputBytes = n } }
 
 // WithAllocator allocates output batches. Default memory.DefaultAllocator.
+// With an output pool (WithOutputPool) the pool's buffers come from this
+// allocator and go back to it when the pool is full or the UDF is closed.
 func WithAllocator(a memory.Allocator) Option { return func(c *config) { c.alloc = a } }
+
+// DefaultOutputPool is the default of WithOutputPool: 128 MiB.
+const DefaultOutputPool = 128 << 20
+
+// WithOutputPool keeps up to bytes of the output buffers that callers have
+// released, per UDF, to reuse for later batches instead of allocating new
+// ones (a new buffer costs page faults, zeroing and garbage collection,
+// often more than the copy into it). The bound counts idle buffers only,
+// not the ones in use; past it, the buffers of the least recently used
+// size are given back to the allocator first. Close gives back every idle
+// buffer, and buffers released after Close go back directly. A reused
+// buffer is overwritten in full by the copy out of the guest and its
+// padding zeroed. 0 turns the pool off: every buffer then comes from the
+// allocator. Default DefaultOutputPool (128 MiB).
+func WithOutputPool(bytes int64) Option { return func(c *config) { c.outputPool = bytes } }
 
 // WithLogger receives the guests' stdout and stderr, a record per line.
 // Default slog.Default().

@@ -30,8 +30,11 @@ type UDF struct {
 	done     chan struct{}  // closed by Close
 	describe []byte
 
+	pool *bufferPool // output buffers (pool.go); nil with WithOutputPool(0)
+
 	mu     sync.Mutex
 	schema *arrow.Schema // the fixed output schema (spec §5.2)
+	tree   *cSchema      // the validated tree it was built from
 	closed bool
 }
 
@@ -84,11 +87,15 @@ func Load(ctx context.Context, wasm []byte, opts ...Option) (*UDF, error) {
 		WithCloseOnContextDone(!guarded)
 	rt := wazero.NewRuntimeWithConfig(ctx, rc)
 	u := &UDF{cfg: cfg, rt: rt, guarded: guarded, done: make(chan struct{})}
+	if cfg.outputPool > 0 {
+		u.pool = newBufferPool(cfg.alloc, cfg.outputPool)
+	}
 	if _, err := wasi_snapshot_preview1.Instantiate(ctx, rt); err != nil {
 		_ = rt.Close(ctx)
 		return refuse(fmt.Errorf("instantiating WASI: %w", err))
 	}
-	prepared, err := prepareModule(wasm, guarded)
+	prepDir := cfg.preparedDir()
+	prepared, key, cached, err := prepareCached(wasm, guarded, prepDir)
 	if err != nil {
 		_ = rt.Close(ctx)
 		return refuse(err)
@@ -100,6 +107,9 @@ func Load(ctx context.Context, wasm []byte, opts ...Option) (*UDF, error) {
 	if err := cmp.Or(checkGuarded(u.compiled), admit(u.compiled, len(cfg.udfConfig) > 0)); err != nil {
 		_ = rt.Close(ctx)
 		return refuse(err)
+	}
+	if !cached {
+		storePrepared(prepDir, key, prepared)
 	}
 
 	// Create every instance up front, in parallel.
@@ -121,12 +131,18 @@ func Load(ctx context.Context, wasm []byte, opts ...Option) (*UDF, error) {
 			return nil, err
 		}
 	}
+	if _, ok := u.compiled.ExportedFunctions()[abi.ExportDescribe]; ok {
+		u.describe = insts[0].describeJSON(ctx)
+		if insts[0].broken {
+			// It trapped or ran past its deadline: the empty slot is
+			// refilled on demand.
+			insts[0].close(ctx)
+			insts[0] = nil
+		}
+	}
 	u.slots = make(chan *instance, cfg.poolSize)
 	for _, inst := range insts {
 		u.slots <- inst
-	}
-	if _, ok := u.compiled.ExportedFunctions()[abi.ExportDescribe]; ok {
-		u.describe = insts[0].describeJSON(ctx)
 	}
 	return u, nil
 }
@@ -134,9 +150,9 @@ func Load(ctx context.Context, wasm []byte, opts ...Option) (*UDF, error) {
 // describeJSON calls wasinfer_describe; nil when it fails.
 func (inst *instance) describeJSON(ctx context.Context) []byte {
 	f := inst.mod.ExportedFunction(abi.ExportDescribe)
-	cctx, cancel := context.WithTimeout(ctx, inst.u.cfg.timeout)
-	defer cancel()
+	cctx := inst.begin(ctx)
 	v, err := inst.call1(cctx, f)
+	_ = inst.end()
 	if err != nil {
 		return nil
 	}
@@ -222,6 +238,9 @@ func (u *UDF) Close(ctx context.Context) error {
 	u.closed = true
 	u.mu.Unlock()
 	close(u.done)
+	if u.pool != nil {
+		defer u.pool.close()
+	}
 	for range u.cfg.poolSize {
 		select {
 		case inst := <-u.slots:
@@ -236,18 +255,26 @@ func (u *UDF) Close(ctx context.Context) error {
 }
 
 // checkSchema fixes the output schema on the first batch and compares later
-// ones against it (spec §5.2).
-func (u *UDF) checkSchema(seq int64, s *arrow.Schema) error {
+// ones against it (spec §5.2). It returns the fixed schema.
+func (u *UDF) checkSchema(seq int64, s *arrow.Schema, tree *cSchema) (*arrow.Schema, error) {
 	u.mu.Lock()
 	defer u.mu.Unlock()
 	if u.schema == nil {
-		u.schema = s
-		return nil
+		u.schema, u.tree = s, tree
+		return s, nil
 	}
 	if diff := schemaDiff(u.schema, s); diff != "" {
-		return bad("", "output schema changed at batch %d: %s", seq, diff)
+		return nil, bad("", "output schema changed at batch %d: %s", seq, diff)
 	}
-	return nil
+	return u.schema, nil
+}
+
+// fixedOutput returns the fixed output schema and its tree; nil before the
+// first batch.
+func (u *UDF) fixedOutput() (*arrow.Schema, *cSchema) {
+	u.mu.Lock()
+	defer u.mu.Unlock()
+	return u.schema, u.tree
 }
 
 func schemaDiff(want, got *arrow.Schema) string {
@@ -309,12 +336,7 @@ func (c *config) compilationCache() (wazero.CompilationCache, error) {
 	}
 	dir := c.cacheDir
 	if dir == "" {
-		base, err := os.UserCacheDir()
-		if err != nil {
-			dir = "" // no home: fall back to memory
-		} else {
-			dir = filepath.Join(base, "wasinfer", "wazero")
-		}
+		dir = defaultCacheDir()
 	}
 	cachesMu.Lock()
 	defer cachesMu.Unlock()
@@ -332,4 +354,27 @@ func (c *config) compilationCache() (wazero.CompilationCache, error) {
 	}
 	caches[dir] = cc
 	return cc, nil
+}
+
+// defaultCacheDir is $XDG_CACHE_HOME/wasinfer/wazero (or the OS
+// equivalent); "" when there is no home directory.
+func defaultCacheDir() string {
+	base, err := os.UserCacheDir()
+	if err != nil {
+		return ""
+	}
+	return filepath.Join(base, "wasinfer", "wazero")
+}
+
+// preparedDir is where rewritten modules are cached on disk (guardcache.go):
+// the cache directory, unless the caller brought its own compilation cache
+// and no directory, in which case nothing is written to disk.
+func (c *config) preparedDir() string {
+	switch {
+	case c.cacheDir != "":
+		return c.cacheDir
+	case c.cache != nil:
+		return ""
+	}
+	return defaultCacheDir()
 }
