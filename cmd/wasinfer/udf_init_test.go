@@ -33,7 +33,7 @@ var sdkFiles = map[string][]string{
 	"c":              {"wasinfer.h"},
 	"go":             {"*.go", "go.mod", "go.sum"}, // without *_test.go
 	"rust":           {"src/*.rs"},
-	"assemblyscript": {"index.ts", "exports.ts", "assembly/*.ts"},
+	"assemblyscript": {"index.ts", "exports.ts", "assembly/*.ts", "test/harness.mjs"},
 }
 
 // sdkSources returns the SDK files of lang: their path in the template
@@ -254,6 +254,19 @@ func TestUDFInitBuildTest(t *testing.T) {
 			}
 			if !strings.HasPrefix(out, fmt.Sprintf("created %s (%s UDF %q):\n", dir, lang.display, name)) {
 				t.Errorf("udf init printed:\n%s", out)
+			}
+			err := filepath.WalkDir(dir, func(p string, d fs.DirEntry, err error) error {
+				if err != nil || d.IsDir() {
+					return err
+				}
+				b, err := os.ReadFile(p)
+				if bytes.Contains(b, []byte("__NAME__")) || strings.Contains(p, "__NAME__") {
+					t.Errorf("%s: __NAME__ left in", p)
+				}
+				return err
+			})
+			if err != nil {
+				t.Fatal(err)
 			}
 			if lang.name == "assemblyscript" {
 				// The compiler, from package.json: the SDK's node_modules
