@@ -1,6 +1,7 @@
 package host
 
 import (
+	"bytes"
 	"encoding/binary"
 	"fmt"
 	"math"
@@ -18,19 +19,60 @@ import (
 // outputReader validates a guest's output tree (spec §6) and then copies it
 // into Go-owned Arrow memory. Validation reads guest memory only; nothing is
 // allocated for output data until the whole tree has passed.
+//
+// An instance keeps one outputReader and reuses it (reset), so that the
+// nodes of the array tree are not allocated again for every batch.
 type outputReader struct {
 	mem      []byte // the guest's whole linear memory, read-only here
 	nodes    int    // schema nodes visited (a DAG or cycle counts every visit)
 	bytes    int64  // bytes the copy will allocate
 	maxBytes int64
+	arrays   []*cArray // every node ever made; arrays[:used] are this batch's
+	used     int
+	cached   bool // build copies in chunks (copy.go)
 }
 
-// cSchema is a validated ArrowSchema.
+// reset prepares r for the next batch.
+func (r *outputReader) reset(mem []byte, maxBytes int64) {
+	r.mem, r.maxBytes, r.nodes, r.bytes, r.used, r.cached = mem, maxBytes, 0, 0, 0, false
+}
+
+// newArray returns a cleared node, reusing one of an earlier batch.
+func (r *outputReader) newArray() *cArray {
+	if r.used == len(r.arrays) {
+		r.arrays = append(r.arrays, new(cArray))
+	}
+	a := r.arrays[r.used]
+	r.used++
+	*a = cArray{children: a.children[:0]}
+	return a
+}
+
+// cSchema is a validated ArrowSchema. A tree of them is immutable once
+// built, so the fixed output schema's tree is shared by every instance.
 type cSchema struct {
 	format   abi.Format
 	field    arrow.Field
 	children []*cSchema
 	dict     *cSchema
+	// What sameSchema compares: the raw name, flags and metadata encoding
+	// (nil when the pointer was NULL).
+	name    string
+	flags   int64
+	rawMeta []byte
+	// path names the node's array in errors ("a.b", "c<dictionary>").
+	path string
+}
+
+// setPaths names the arrays of the tree below s, whose own path is path.
+func (s *cSchema) setPaths(path string) {
+	s.path = path
+	for _, c := range s.children {
+		c.setPaths(join(path, c.field.Name))
+	}
+	if s.dict != nil {
+		s.dict.setPaths(path + "<dictionary>")
+	}
 }
 
 // cArray is a validated ArrowArray restricted to the rows the host copies:
@@ -38,7 +80,7 @@ type cSchema struct {
 type cArray struct {
 	start, n int64
 	nulls    int64
-	buffers  []uint32
+	buffers  [3]uint32 // the first format.NBuffers() are set
 	children []*cArray
 	dict     *cArray
 	// offsets arrays: entry width and the value range [lo, hi) the rows cover.
@@ -92,16 +134,18 @@ func (r *outputReader) cstring(p uint32, limit int, what, path string) (string, 
 	return "", bad(path, "%s at %#x not NUL-terminated within %d bytes", what, p, limit)
 }
 
-func (r *outputReader) metadata(p uint32, path string) (arrow.Metadata, error) {
+// metadata decodes the metadata at p; raw is a copy of its encoding (nil
+// when p is NULL).
+func (r *outputReader) metadata(p uint32, path string) (md arrow.Metadata, raw []byte, err error) {
 	if p == 0 {
-		return arrow.Metadata{}, nil
+		return arrow.Metadata{}, nil, nil
 	}
 	if !r.span(p, 4) {
-		return arrow.Metadata{}, bad(path, "metadata pointer %#x outside memory", p)
+		return arrow.Metadata{}, nil, bad(path, "metadata pointer %#x outside memory", p)
 	}
 	count := int64(int32(r.u32(p)))
 	if count < 0 || count > abi.MaxMetadataBytes/8 {
-		return arrow.Metadata{}, bad(path, "metadata has %d pairs", count)
+		return arrow.Metadata{}, nil, bad(path, "metadata has %d pairs", count)
 	}
 	keys, vals := make([]string, 0, count), make([]string, 0, count)
 	pos, total := int64(p)+4, int64(4)
@@ -124,15 +168,15 @@ func (r *outputReader) metadata(p uint32, path string) (arrow.Metadata, error) {
 	for range count {
 		k, err := next()
 		if err != nil {
-			return arrow.Metadata{}, err
+			return arrow.Metadata{}, nil, err
 		}
 		v, err := next()
 		if err != nil {
-			return arrow.Metadata{}, err
+			return arrow.Metadata{}, nil, err
 		}
 		keys, vals = append(keys, k), append(vals, v)
 	}
-	return arrow.NewMetadata(keys, vals), nil
+	return arrow.NewMetadata(keys, vals), append([]byte(nil), r.mem[p:pos]...), nil
 }
 
 // schema validates the ArrowSchema at p and builds its field.
@@ -160,7 +204,7 @@ func (r *outputReader) schema(p uint32, depth int, path string) (*cSchema, error
 	if depth > 0 {
 		path = join(path, name)
 	}
-	md, err := r.metadata(r.u32(p+abi.SchemaMetadata), path)
+	md, rawMeta, err := r.metadata(r.u32(p+abi.SchemaMetadata), path)
 	if err != nil {
 		return nil, err
 	}
@@ -181,7 +225,7 @@ func (r *outputReader) schema(p uint32, depth int, path string) (*cSchema, error
 	if nkids < 0 || nkids > abi.MaxColumns || (want >= 0 && nkids != int64(want)) {
 		return nil, bad(path, "format %q with n_children %d", format, nkids)
 	}
-	s := &cSchema{format: f}
+	s := &cSchema{format: f, name: name, flags: flags, rawMeta: rawMeta}
 	kp := r.u32(p + abi.SchemaChildren)
 	if nkids > 0 && !r.span(kp, 4*nkids) {
 		return nil, bad(path, "children pointer %#x outside memory", kp)
@@ -220,7 +264,58 @@ func (r *outputReader) schema(p uint32, depth int, path string) (*cSchema, error
 		}
 	}
 	s.field = arrow.Field{Name: name, Type: dt, Nullable: flags&abi.FlagNullable != 0, Metadata: md}
+	if depth == 0 {
+		s.setPaths("")
+	}
 	return s, nil
+}
+
+// sameSchema reports whether the ArrowSchema tree at p is, byte for byte,
+// the one s was built from: format, name, flags, metadata encoding,
+// children and dictionary. It follows s's shape, so a cycle in guest memory
+// ends with it, and it reads only bounds-checked memory. A tree that is not
+// the same byte for byte may still describe the same schema: the caller then
+// builds it (schema) and compares the results.
+func (r *outputReader) sameSchema(p uint32, s *cSchema) bool {
+	if p == 0 || !r.span(p, abi.SchemaSize) {
+		return false
+	}
+	if !r.sameCString(r.u32(p+abi.SchemaFormat), s.format.Raw) || r.i64(p+abi.SchemaFlags) != s.flags {
+		return false
+	}
+	if np := r.u32(p + abi.SchemaName); (np != 0 || s.name != "") && !r.sameCString(np, s.name) {
+		return false
+	}
+	if mp := r.u32(p + abi.SchemaMetadata); (mp == 0) != (s.rawMeta == nil) || (mp != 0 && !r.sameBytes(mp, s.rawMeta)) {
+		return false
+	}
+	n := int64(len(s.children))
+	kp := r.u32(p + abi.SchemaChildren)
+	if r.i64(p+abi.SchemaNChildren) != n || (n > 0 && !r.span(kp, 4*n)) {
+		return false
+	}
+	for i, c := range s.children {
+		if !r.sameSchema(r.u32(kp+uint32(4*i)), c) {
+			return false
+		}
+	}
+	dp := r.u32(p + abi.SchemaDictionary)
+	if (dp != 0) != (s.dict != nil) {
+		return false
+	}
+	return s.dict == nil || r.sameSchema(dp, s.dict)
+}
+
+// sameBytes reports whether memory at p starts with want.
+func (r *outputReader) sameBytes(p uint32, want []byte) bool {
+	n := int64(len(want))
+	return r.span(p, n) && bytes.Equal(r.mem[p:int64(p)+n], want)
+}
+
+// sameCString reports whether p points to want, NUL-terminated.
+func (r *outputReader) sameCString(p uint32, want string) bool {
+	n := int64(len(want))
+	return p != 0 && r.span(p, n+1) && string(r.mem[p:int64(p)+n]) == want && r.mem[int64(p)+n] == 0
 }
 
 func withoutKeys(md arrow.Metadata, drop ...string) arrow.Metadata {
@@ -247,7 +342,8 @@ func (r *outputReader) count(path string, n int64) error {
 }
 
 // array validates the ArrowArray at p for logical rows [lstart, lstart+n).
-func (r *outputReader) array(p uint32, s *cSchema, lstart, n int64, path string) (*cArray, error) {
+func (r *outputReader) array(p uint32, s *cSchema, lstart, n int64) (*cArray, error) {
+	path := s.path
 	if p == 0 || !r.span(p, abi.ArraySize) {
 		return nil, bad(path, "array pointer %#x outside memory (%d bytes)", p, len(r.mem))
 	}
@@ -266,13 +362,14 @@ func (r *outputReader) array(p uint32, s *cSchema, lstart, n int64, path string)
 	case nkids != int64(len(s.children)):
 		return nil, bad(path, "schema has %d children, array has n_children %d", len(s.children), nkids)
 	}
-	a := &cArray{start: offset + lstart, n: n}
+	a := r.newArray()
+	a.start, a.n = offset+lstart, n
 	bp := r.u32(p + abi.ArrayBuffers)
 	if nbufs > 0 && !r.span(bp, 4*nbufs) {
 		return nil, bad(path, "buffers pointer %#x outside memory", bp)
 	}
 	for i := range nbufs {
-		a.buffers = append(a.buffers, r.u32(bp+uint32(4*i)))
+		a.buffers[i] = r.u32(bp + uint32(4*i))
 	}
 	kp := r.u32(p + abi.ArrayChildren)
 	if nkids > 0 && !r.span(kp, 4*nkids) {
@@ -347,24 +444,24 @@ func (r *outputReader) array(p uint32, s *cSchema, lstart, n int64, path string)
 			}
 			break
 		}
-		c, err := r.array(r.u32(kp), s.children[0], a.lo, a.hi-a.lo, join(path, s.children[0].field.Name))
+		c, err := r.array(r.u32(kp), s.children[0], a.lo, a.hi-a.lo)
 		if err != nil {
 			return nil, err
 		}
-		a.children = []*cArray{c}
+		a.children = append(a.children, c)
 	case abi.KindFixedSizeList:
 		size := s.format.ListSize
 		if end > maxLen/size {
 			return nil, bad(path, "fixed_size_list child size overflows")
 		}
-		c, err := r.array(r.u32(kp), s.children[0], start*size, n*size, join(path, s.children[0].field.Name))
+		c, err := r.array(r.u32(kp), s.children[0], start*size, n*size)
 		if err != nil {
 			return nil, err
 		}
-		a.children = []*cArray{c}
+		a.children = append(a.children, c)
 	case abi.KindStruct:
 		for i, cs := range s.children {
-			c, err := r.array(r.u32(kp+uint32(4*i)), cs, start, n, join(path, cs.field.Name))
+			c, err := r.array(r.u32(kp+uint32(4*i)), cs, start, n)
 			if err != nil {
 				return nil, err
 			}
@@ -379,7 +476,7 @@ func (r *outputReader) array(p uint32, s *cSchema, lstart, n int64, path string)
 		if dlen < 0 || dlen > maxLen {
 			return nil, bad(path, "dictionary length %d out of range", dlen)
 		}
-		d, err := r.array(dp, s.dict, 0, dlen, path+"<dictionary>")
+		d, err := r.array(dp, s.dict, 0, dlen)
 		if err != nil {
 			return nil, err
 		}
@@ -502,7 +599,13 @@ func (r *outputReader) indices(a *cArray, f abi.Format, dlen int64, path string)
 // build copies a validated array into new Go memory, with offset 0.
 func (r *outputReader) build(a *cArray, s *cSchema, alloc memory.Allocator) arrow.ArrayData {
 	n := int(a.n)
+	pool, _ := alloc.(*bufferPool)
+	// newBuf returns a buffer of size bytes, every one of which the caller
+	// overwrites.
 	newBuf := func(size int) *memory.Buffer {
+		if pool != nil {
+			return pool.buffer(size)
+		}
 		b := memory.NewResizableBuffer(alloc)
 		b.Resize(size)
 		return b
@@ -519,8 +622,10 @@ func (r *outputReader) build(a *cArray, s *cSchema, alloc memory.Allocator) arro
 		return array.NewData(s.field.Type, n, []*memory.Buffer{nil}, nil, n, 0)
 	}
 	bitmap := func(p uint32) *memory.Buffer {
-		b := newBuf(int(bitutil.BytesForBits(int64(n))))
+		size := int(bitutil.BytesForBits(int64(n)))
+		b := newBuf(size)
 		if n > 0 {
+			b.Bytes()[size-1] = 0 // CopyBitmap keeps the bits past n
 			bitutil.CopyBitmap(r.mem[p:], int(a.start), n, b.Bytes(), 0)
 		}
 		return b
@@ -543,7 +648,7 @@ func (r *outputReader) build(a *cArray, s *cSchema, alloc memory.Allocator) arro
 		w := s.format.Width
 		b := newBuf(n * w)
 		if n > 0 {
-			copy(b.Bytes(), r.mem[int64(a.buffers[1])+a.start*int64(w):][:n*w])
+			copyData(b.Bytes(), r.mem[int64(a.buffers[1])+a.start*int64(w):][:n*w], r.cached)
 		}
 		bufs = append(bufs, b)
 	case abi.KindBinary, abi.KindLargeBinary, abi.KindList, abi.KindLargeList, abi.KindMap:
@@ -565,7 +670,7 @@ func (r *outputReader) build(a *cArray, s *cSchema, alloc memory.Allocator) arro
 		if s.format.Kind == abi.KindBinary || s.format.Kind == abi.KindLargeBinary {
 			db := newBuf(int(a.hi - a.lo))
 			if a.hi > a.lo {
-				copy(db.Bytes(), r.mem[a.buffers[2]:][a.lo:a.hi])
+				copyData(db.Bytes(), r.mem[a.buffers[2]:][a.lo:a.hi], r.cached)
 			}
 			bufs = append(bufs, db)
 			break

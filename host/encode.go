@@ -16,9 +16,10 @@ import (
 // to write it at its final address. Offsets inside the block are relative;
 // pointers written into it are base + offset.
 type layout struct {
-	buf  []byte // nil while sizing
-	base uint32 // guest address of buf[0]
-	pos  int    // bytes used so far
+	buf    []byte // nil while sizing
+	base   uint32 // guest address of buf[0]
+	pos    int    // bytes used so far
+	cached bool   // copy in chunks (copy.go)
 }
 
 func (l *layout) reserve(n, align int) int {
@@ -49,7 +50,7 @@ func (l *layout) bytes(b []byte, align int) uint32 {
 	}
 	off := l.reserve(len(b), align)
 	if l.buf != nil {
-		copy(l.buf[off:], b)
+		copyData(l.buf[off:], b, l.cached)
 	}
 	return l.ptr(off)
 }
@@ -100,11 +101,12 @@ func (l *layout) batch(rec arrow.RecordBatch) (inS, inA, outS, outA uint32, err 
 	outS, outA = l.ptr(so), l.ptr(ao)
 
 	sc := rec.Schema()
-	fields := sc.Fields()
+	nf := sc.NumFields()
 	n := int(rec.NumRows())
-	skids := l.reserve(abi.PointerSize*len(fields), abi.PointerSize)
-	akids := l.reserve(abi.PointerSize*len(fields), abi.PointerSize)
-	for i, f := range fields {
+	skids := l.reserve(abi.PointerSize*nf, abi.PointerSize)
+	akids := l.reserve(abi.PointerSize*nf, abi.PointerSize)
+	for i := range nf {
+		f := sc.Field(i)
 		sp, err := l.schema(f.Name, f.Type, f.Nullable, f.Metadata)
 		if err != nil {
 			return 0, 0, 0, 0, fmt.Errorf("column %q: %w", f.Name, err)
@@ -118,10 +120,10 @@ func (l *layout) batch(rec arrow.RecordBatch) (inS, inA, outS, outA uint32, err 
 		l.put32(akids+abi.PointerSize*i, ap)
 	}
 	md := sc.Metadata()
-	inS = l.schemaStruct("+s", "", l.metadata(md.Keys(), md.Values()), 0, len(fields), skids, 0)
+	inS = l.schemaStruct("+s", "", l.metadata(md.Keys(), md.Values()), 0, nf, skids, 0)
 	bufs := l.reserve(abi.PointerSize, abi.PointerSize)
 	l.put32(bufs, 0) // no validity
-	inA = l.arrayStruct(int64(n), 0, 0, 1, bufs, len(fields), akids, 0)
+	inA = l.arrayStruct(int64(n), 0, 0, 1, bufs, nf, akids, 0)
 	return inS, inA, outS, outA, nil
 }
 
@@ -286,8 +288,10 @@ func (l *layout) array(d arrow.ArrayData, start, n int) (uint32, error) {
 			validity = nil
 		}
 	}
-	bufPtrs := []uint32{l.bytes(validity, abi.InputBufferAlign)}
-	var kidPtrs []uint32
+	var bufArr [3]uint32 // at most 3 buffers; kept on the stack
+	var kidArr [2]uint32
+	bufPtrs := append(bufArr[:0], l.bytes(validity, abi.InputBufferAlign))
+	kidPtrs := kidArr[:0]
 
 	switch f.Kind {
 	case abi.KindBool:
@@ -392,7 +396,7 @@ func (l *layout) offsets(buf []byte, base, end int, wide bool) (ptr uint32, lo, 
 		dst := l.buf[off : off+len(src)]
 		switch {
 		case first == 0:
-			copy(dst, src)
+			copyData(dst, src, l.cached)
 		case wide:
 			for i := 0; i <= end-base; i++ {
 				binary.LittleEndian.PutUint64(dst[i*8:], uint64(at(i)-first))

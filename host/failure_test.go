@@ -169,7 +169,14 @@ func TestTransformFailures(t *testing.T) {
 			if limit == 0 {
 				limit = 64 << 20
 			}
-			u, err := loadGuest(t, c.guest, WithAllocator(mem), WithMemoryLimit(limit))
+			opts := []Option{WithAllocator(mem), WithMemoryLimit(limit)}
+			if c.kind != KindTimeout {
+				// Only the timeout cases are about the deadline: growing
+				// memory a MiB at a time to the limit takes a second or more
+				// under -race on a loaded machine.
+				opts = append(opts, WithTimeout(time.Minute))
+			}
+			u, err := loadGuest(t, c.guest, opts...)
 			if err != nil {
 				t.Fatal(err)
 			}

@@ -96,3 +96,50 @@ func arrayValidateFull(col arrow.Array) error {
 	}
 	return nil
 }
+
+// FuzzSameSchema feeds the fast path of the output schema check arbitrary
+// guest memory. The trees it compares against are those of the canonical
+// corpus. The properties: it never panics or hangs, and when it says a tree
+// in memory is the same as a known one, building that tree the slow way
+// succeeds and gives the same schema.
+func FuzzSameSchema(f *testing.F) {
+	var trees []*cSchema
+	for _, c := range corpus.Batches(memory.DefaultAllocator) {
+		if c.Batch.NumRows() > 1000 || c.Batch.NumCols() > 20 {
+			c.Batch.Release()
+			continue
+		}
+		mem, s, _ := encodeToMemory(f, c.Batch)
+		c.Batch.Release()
+		r := &outputReader{mem: mem, maxBytes: 1 << 40}
+		tree, err := r.schema(s, 0, "")
+		if err != nil {
+			f.Fatal(err)
+		}
+		f.Add(mem, s, uint8(len(trees)))
+		trees = append(trees, tree)
+	}
+	f.Fuzz(func(t *testing.T, mem []byte, s uint32, which uint8) {
+		tree := trees[int(which)%len(trees)]
+		r := &outputReader{mem: mem, maxBytes: 1 << 40}
+		if !r.sameSchema(s, tree) {
+			return
+		}
+		got, err := r.schema(s, 0, "")
+		if err != nil {
+			t.Fatalf("sameSchema accepted a tree that does not build: %v", err)
+		}
+		if diff := schemaDiff(treeSchema(tree), treeSchema(got)); diff != "" {
+			t.Fatalf("sameSchema accepted a different schema: %s", diff)
+		}
+	})
+}
+
+func treeSchema(s *cSchema) *arrow.Schema {
+	fields := make([]arrow.Field, len(s.children))
+	for i, c := range s.children {
+		fields[i] = c.field
+	}
+	md := s.field.Metadata
+	return arrow.NewSchema(fields, &md)
+}

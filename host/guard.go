@@ -6,6 +6,8 @@ import (
 	"errors"
 	"fmt"
 	"runtime"
+	"sync"
+	"time"
 
 	"github.com/tetratelabs/wazero"
 	"github.com/tetratelabs/wazero/api"
@@ -21,7 +23,7 @@ import (
 // its own, at every function entry and every loop header:
 //
 //   - the interrupt flag, a mutable i32 global exported as interruptExport.
-//     To stop a call the host sets it to 1 (armInterrupt); the guest reaches
+//     To stop a call the host sets it to 1 (watchdog); the guest reaches
 //     a check within one loop iteration or one call and traps with
 //     `unreachable`, and the host reports the trap as the timeout or the
 //     cancellation it was.
@@ -112,40 +114,134 @@ func (e *unsupportedError) Error() string {
 	return fmt.Sprintf("module uses %s (%s), which wasinfer does not support: build it for WebAssembly 2.0 without that feature", e.feature, e.where)
 }
 
-// armInterrupt arranges for the guest to stop at its next check once ctx is
-// done. The caller must call the returned disarm as soon as the guest call
-// returns. disarm reports whether the flag was set; once it has returned the
-// flag will not be set by this arming any more, so a call that returned just
-// as ctx ended cannot poison a later call unseen. An instance whose flag was
-// set must not serve again: the flag stays set.
+// watchdog sets an instance's interrupt flag when the deadline of a host
+// operation passes or its context ends. There is one per guarded instance,
+// used by the goroutine that holds the instance.
 //
-// Without a guard (the interpreter) it does nothing: wazero stops the call.
-// Cost: one context.AfterFunc registration per call.
-func (inst *instance) armInterrupt(ctx context.Context) (disarm func() bool) {
-	g := inst.interrupt
-	if g == nil {
-		return notInterrupted
-	}
-	if ctx.Err() != nil {
-		g.Set(1) // fails at the guest's first check, as wazero would
-		return interrupted
-	}
-	done := make(chan struct{})
-	stop := context.AfterFunc(ctx, func() {
-		g.Set(1)
-		close(done)
-	})
-	return func() bool {
-		if stop() {
-			return false
-		}
-		<-done // the callback has started: wait until it has set the flag
-		return true
+// It is cheap to arm, because instances serve batch after batch: its timer
+// stays scheduled across operations and, when it fires, either finds the
+// current operation past its deadline or schedules itself again for that
+// deadline (every operation has the same timeout, so a pending timer never
+// fires after the current deadline); and its registration on a context's
+// Done channel (context.AfterFunc) is kept for as long as operations come
+// with the same channel, as all the batches of a pipeline run do. Arming
+// then costs a clock read and two uncontended lock operations, and
+// allocates nothing.
+type watchdog struct {
+	flag api.MutableGlobal
+
+	mu       sync.Mutex
+	timer    *time.Timer
+	timerSet bool      // the timer is scheduled
+	armed    bool      // an operation is running
+	deadline time.Time // the running operation's
+	listen   uint64    // the registration the running operation listens to; 0: none
+	cause    error     // why the flag was set; nil while it is not
+	closed   bool
+
+	// The registration on a context's Done channel; only the goroutine that
+	// holds the instance touches these.
+	regDone <-chan struct{}
+	regID   uint64
+	regStop func() bool
+}
+
+func newWatchdog(flag api.MutableGlobal) *watchdog {
+	w := &watchdog{flag: flag}
+	w.timer = time.AfterFunc(time.Hour, w.onTimer)
+	w.timer.Stop()
+	return w
+}
+
+// trip records cause and sets the flag; the guest stops at its next check.
+// w.mu is held.
+func (w *watchdog) trip(cause error) {
+	if w.cause == nil {
+		w.cause = cause
+		w.flag.Set(1)
 	}
 }
 
-func notInterrupted() bool { return false }
-func interrupted() bool    { return true }
+func (w *watchdog) onTimer() {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	w.timerSet = false
+	if w.closed || !w.armed {
+		return // idle: the next operation schedules the timer again
+	}
+	if left := time.Until(w.deadline); left > 0 {
+		w.timer.Reset(left)
+		w.timerSet = true
+		return
+	}
+	w.trip(context.DeadlineExceeded)
+}
+
+// arm arranges for the flag to be set once d has passed or ctx is done,
+// until disarm. A ctx done already sets it at once, as wazero would: the
+// guest fails at its first check.
+func (w *watchdog) arm(ctx context.Context, d time.Duration) {
+	if done := ctx.Done(); done != w.regDone {
+		if w.regStop != nil {
+			w.regStop()
+			w.regStop = nil
+		}
+		w.regDone = done
+		if done != nil {
+			w.regID++
+			id := w.regID
+			w.regStop = context.AfterFunc(ctx, func() {
+				w.mu.Lock()
+				defer w.mu.Unlock()
+				if w.armed && w.listen == id {
+					w.trip(context.Cause(ctx))
+				}
+			})
+		}
+	}
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	w.armed = true
+	w.listen = 0
+	if w.regDone != nil {
+		w.listen = w.regID
+	}
+	w.deadline = time.Now().Add(d)
+	if !w.timerSet {
+		w.timer.Reset(d)
+		w.timerSet = true
+	}
+	// After armed is set: a callback that ran before it saw nothing to stop,
+	// but then ctx.Err() is already set here.
+	if ctx.Err() != nil {
+		w.trip(context.Cause(ctx))
+	}
+}
+
+// disarm ends the operation arm started and returns why the flag was set,
+// nil if it was not. Once it has returned, nothing sets the flag for that
+// operation any more (the callbacks check armed under w.mu, and set the
+// flag under it), so an operation that ended just as its deadline passed
+// cannot poison a later one unseen. An instance whose flag was set must not
+// serve again: the flag stays set.
+func (w *watchdog) disarm() error {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	w.armed = false
+	return w.cause
+}
+
+// close stops the timer and the context registration.
+func (w *watchdog) close() {
+	w.mu.Lock()
+	w.closed, w.armed = true, false
+	w.timer.Stop()
+	w.mu.Unlock()
+	if w.regStop != nil {
+		w.regStop()
+		w.regStop, w.regDone = nil, nil
+	}
+}
 
 // interruptError is a guest call that trapped at a check because the host
 // set the flag (ctx was done).

@@ -706,10 +706,12 @@ func TestGuardInterpreter(t *testing.T) {
 	}
 }
 
-// TestArmInterrupt: the flag is set when ctx ends during a call, set at once
-// for a call that starts with ctx done, and never set after disarm returned
-// false.
-func TestArmInterrupt(t *testing.T) {
+// TestWatchdog: the flag is set when ctx ends or the deadline passes during
+// an operation, set at once for one that starts with ctx done, and never set
+// after disarm returned nil; a registration on one context does not stop an
+// operation that came with another. The flag is read only after disarm,
+// which synchronises with the callbacks.
+func TestWatchdog(t *testing.T) {
 	ctx := context.Background()
 	out, _, err := guardModule(guest(t, "ok_identity"))
 	if err != nil {
@@ -717,7 +719,7 @@ func TestArmInterrupt(t *testing.T) {
 	}
 	rt := wazero.NewRuntime(ctx)
 	defer rt.Close(ctx)
-	fresh := func() *instance {
+	fresh := func() (*watchdog, api.Module) {
 		mod, err := rt.InstantiateWithConfig(ctx, out, wazero.NewModuleConfig().WithName(""))
 		if err != nil {
 			t.Fatal(err)
@@ -726,37 +728,76 @@ func TestArmInterrupt(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		return &instance{mod: mod, interrupt: g}
+		w := newWatchdog(g)
+		t.Cleanup(w.close)
+		return w, mod
 	}
 
-	inst := fresh()
+	w, _ := fresh()
 	cctx, cancel := context.WithCancel(ctx)
-	disarm := inst.armInterrupt(cctx)
-	if disarm() || inst.interrupt.Get() != 0 {
-		t.Fatal("disarmed before ctx ended: flag set")
+	w.arm(cctx, time.Hour)
+	if err := w.disarm(); err != nil || w.flag.Get() != 0 {
+		t.Fatalf("disarmed before ctx ended: flag %d, cause %v", w.flag.Get(), err)
 	}
 	cancel()
 	time.Sleep(10 * time.Millisecond)
-	if inst.interrupt.Get() != 0 {
+	if err := w.disarm(); err != nil || w.flag.Get() != 0 {
 		t.Fatal("ctx ended after disarm: flag set")
 	}
 
-	inst = fresh()
+	w, _ = fresh()
 	cctx, cancel = context.WithCancel(ctx)
-	disarm = inst.armInterrupt(cctx)
+	w.arm(cctx, time.Hour)
 	cancel()
-	if !disarm() || inst.interrupt.Get() != 1 {
-		t.Fatal("ctx ended before disarm: flag not set when disarm returned")
+	for !w.tripped() {
+		time.Sleep(time.Millisecond)
+	}
+	if err := w.disarm(); !errors.Is(err, context.Canceled) || w.flag.Get() != 1 {
+		t.Fatalf("ctx ended during the operation: flag %d, cause %v when disarm returned", w.flag.Get(), err)
 	}
 
-	inst = fresh()
-	if !inst.armInterrupt(cctx)() || inst.interrupt.Get() != 1 {
-		t.Fatal("ctx done before the call: flag not set")
+	w, _ = fresh()
+	w.arm(ctx, time.Nanosecond)
+	for !w.tripped() {
+		time.Sleep(time.Millisecond)
 	}
-	_, err = inst.mod.ExportedFunction("wasinfer_abi_v1").Call(ctx)
+	if err := w.disarm(); !errors.Is(err, context.DeadlineExceeded) || w.flag.Get() != 1 {
+		t.Fatalf("deadline passed before disarm: flag %d, cause %v when disarm returned", w.flag.Get(), err)
+	}
+
+	w, _ = fresh()
+	first, cancelFirst := context.WithCancel(ctx)
+	w.arm(first, time.Hour)
+	_ = w.disarm()
+	w.arm(ctx, time.Hour) // no Done channel: the registration on first is dropped
+	cancelFirst()
+	time.Sleep(10 * time.Millisecond)
+	if err := w.disarm(); err != nil || w.flag.Get() != 0 {
+		t.Fatal("an operation without a context was stopped by an earlier one's")
+	}
+	second, cancelSecond := context.WithCancel(ctx)
+	defer cancelSecond()
+	w.arm(second, time.Hour)
+	if err := w.disarm(); err != nil || w.flag.Get() != 0 {
+		t.Fatal("a new context was stopped by an earlier one's")
+	}
+
+	w, mod := fresh()
+	w.arm(cctx, time.Hour)
+	if err := w.disarm(); !errors.Is(err, context.Canceled) || w.flag.Get() != 1 {
+		t.Fatal("ctx done before the operation: flag not set")
+	}
+	_, err = mod.ExportedFunction("wasinfer_abi_v1").Call(ctx)
 	if err == nil || !strings.Contains(err.Error(), "unreachable") {
 		t.Fatalf("call with the flag set: got %v, want the guard's trap", err)
 	}
+}
+
+// tripped reports whether a callback has recorded a cause (tests).
+func (w *watchdog) tripped() bool {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	return w.cause != nil
 }
 
 // BenchmarkDeadlineGuard measures what stopping a runaway guest costs a
@@ -776,7 +817,7 @@ func BenchmarkDeadlineGuard(b *testing.B) {
 	n := uint64(1 << 20)
 	type variant struct {
 		spin  api.Function
-		inst  *instance
+		watch *watchdog // the guard's; nil for the other two
 		total time.Duration
 	}
 	load := func(wasm []byte, closeOnDone, guard bool) *variant {
@@ -786,11 +827,14 @@ func BenchmarkDeadlineGuard(b *testing.B) {
 		if err != nil {
 			b.Fatal(err)
 		}
-		v := &variant{spin: mod.ExportedFunction("spin"), inst: &instance{mod: mod}}
+		v := &variant{spin: mod.ExportedFunction("spin")}
 		if guard {
-			if v.inst.interrupt, err = bindInterrupt(mod); err != nil {
+			g, err := bindInterrupt(mod)
+			if err != nil {
 				b.Fatal(err)
 			}
+			v.watch = newWatchdog(g)
+			b.Cleanup(v.watch.close)
 		}
 		return v
 	}
@@ -801,10 +845,14 @@ func BenchmarkDeadlineGuard(b *testing.B) {
 	for b.Loop() {
 		for _, v := range []*variant{none, wz, grd} {
 			start := time.Now()
-			disarm := v.inst.armInterrupt(cctx)
+			if v.watch != nil {
+				v.watch.arm(cctx, time.Hour)
+			}
 			stack[0] = n
 			err := v.spin.CallWithStack(cctx, stack)
-			disarm()
+			if v.watch != nil {
+				_ = v.watch.disarm()
+			}
 			v.total += time.Since(start)
 			if err != nil || uint32(stack[0]) != uint32(n*(n+1)/2) {
 				b.Fatalf("spin(%d) = %d, %v", n, stack[0], err)

@@ -24,7 +24,9 @@ type instance struct {
 	transform api.Function
 	release   api.Function
 	lastError api.Function
-	interrupt api.MutableGlobal // the deadline guard's flag (guard.go); nil under the interpreter
+	watch     *watchdog          // sets the deadline guard's flag (guard.go); nil under the interpreter
+	cancel    context.CancelFunc // ends the deadline under the interpreter
+	reader    outputReader       // reused by every batch
 	stack     [4]uint64
 	arena     uint32 // the input block (spec §5.1), reused across calls
 	arenaSize uint32
@@ -58,18 +60,23 @@ func (u *UDF) newInstance(ctx context.Context) (*instance, error) {
 	inst.mod = mod
 	starts := []string{abi.ExportInitialize}
 	if u.guarded {
-		if inst.interrupt, err = bindInterrupt(mod); err != nil {
+		flag, err := bindInterrupt(mod)
+		if err != nil {
 			inst.close(ctx)
 			return nil, instErr(err)
 		}
+		inst.watch = newWatchdog(flag)
 		starts = []string{startExport, abi.ExportInitialize}
 	}
+	cctx = inst.begin(cctx)
+	defer func() { _ = inst.end() }()
 	for _, name := range starts {
 		if f := mod.ExportedFunction(name); f != nil {
 			_, err := inst.call1(cctx, f)
 			inst.stdout.endCall()
 			inst.stderr.endCall()
 			if err != nil {
+				err = inst.callError(err)
 				inst.close(ctx)
 				return nil, instErr(fmt.Errorf("%s: %w", name, err))
 			}
@@ -86,6 +93,11 @@ func (u *UDF) newInstance(ctx context.Context) (*instance, error) {
 			inst.close(ctx)
 			return nil, err
 		}
+	}
+	if cause := inst.end(); cause != nil {
+		// The deadline passed, or ctx ended, just as initialisation did.
+		inst.close(ctx)
+		return nil, instErr(&interruptError{cause: cause, trap: errors.New("stopped at the end of initialisation")})
 	}
 	return inst, nil
 }
@@ -111,6 +123,7 @@ func (inst *instance) init(ctx context.Context, init api.Function) error {
 	inst.stdout.endCall()
 	inst.stderr.endCall()
 	if err != nil {
+		err = inst.callError(err)
 		kind, msg := u.classify(ctx, err, inst)
 		if kind == KindTrap {
 			kind = KindInit
@@ -128,18 +141,54 @@ func (inst *instance) init(ctx context.Context, init api.Function) error {
 	return nil
 }
 
-// call1 calls f with args and returns its first result (0 if none).
+// begin starts the deadline of one host operation on the instance (a
+// batch, an initialisation): every guest call until end shares it. It
+// returns the context to call the guest with. Under the guard it arms the
+// watchdog (no allocation unless ctx can be canceled); under the
+// interpreter it derives a context with the deadline, which wazero watches
+// (WithCloseOnContextDone).
+func (inst *instance) begin(ctx context.Context) context.Context {
+	if inst.watch != nil {
+		inst.watch.arm(ctx, inst.u.cfg.timeout)
+		return ctx
+	}
+	cctx, cancel := context.WithTimeout(ctx, inst.u.cfg.timeout)
+	inst.cancel = cancel
+	return cctx
+}
+
+// end ends the operation begin started; it may be called more than once.
+// It returns why the host stopped the guest, nil if it did not; an instance
+// the host stopped is broken (its flag stays set).
+func (inst *instance) end() error {
+	if inst.watch == nil {
+		if inst.cancel != nil {
+			inst.cancel()
+			inst.cancel = nil
+		}
+		return nil
+	}
+	cause := inst.watch.disarm()
+	if cause != nil {
+		inst.broken = true
+	}
+	return cause
+}
+
+// callError ends the operation after a failed guest call and returns err,
+// as an *interruptError when it was the host that stopped the guest.
+func (inst *instance) callError(err error) error {
+	if cause := inst.end(); cause != nil {
+		return &interruptError{cause: cause, trap: err}
+	}
+	return err
+}
+
+// call1 calls f with args and returns its first result (0 if none). It
+// must run between begin and end.
 func (inst *instance) call1(ctx context.Context, f api.Function, args ...uint64) (uint64, error) {
 	copy(inst.stack[:], args)
-	disarm := inst.armInterrupt(ctx)
-	err := f.CallWithStack(ctx, inst.stack[:])
-	if disarm() {
-		inst.broken = true // the flag stays set
-		if err != nil {
-			err = &interruptError{cause: context.Cause(ctx), trap: err}
-		}
-	}
-	if err != nil {
+	if err := f.CallWithStack(ctx, inst.stack[:]); err != nil {
 		inst.broken = true
 		return 0, err
 	}
@@ -178,6 +227,13 @@ func (u *UDF) classify(ctx context.Context, err error, inst *instance) (ErrorKin
 			return KindCanceled, "call canceled"
 		}
 		return KindExit, fmt.Sprintf("guest called proc_exit(%d)", exit.ExitCode())
+	}
+	var stop *interruptError
+	if errors.As(err, &stop) {
+		if errors.Is(stop.cause, context.DeadlineExceeded) {
+			return KindTimeout, fmt.Sprintf("stopped after the %s deadline", u.cfg.timeout)
+		}
+		return KindCanceled, "call canceled"
 	}
 	if ctx.Err() != nil {
 		if errors.Is(ctx.Err(), context.DeadlineExceeded) {
@@ -240,12 +296,13 @@ func (inst *instance) run(ctx context.Context, seq int64, rec arrow.RecordBatch)
 	if int64(sizing.pos) > u.limitBytes() {
 		return fail(KindBadInput, 0, "", fmt.Errorf("batch needs %d bytes of guest memory, above the memory limit of %d: use smaller batches or raise the limit", sizing.pos, u.limitBytes()))
 	}
-	cctx, cancel := context.WithTimeout(ctx, u.cfg.timeout)
-	defer cancel()
+	cctx := inst.begin(ctx)
+	defer func() { _ = inst.end() }()
 	if err := inst.ensureArena(cctx, sizing.pos); err != nil {
 		if errors.Is(err, errOutOfMemory) {
 			return fail(KindMemory, 0, fmt.Sprintf("no room for a %d-byte input batch under the memory limit of %d bytes", sizing.pos, u.limitBytes()), nil)
 		}
+		err = inst.callError(err)
 		kind, msg := u.classify(cctx, err, inst)
 		return fail(kind, 0, msg, err)
 	}
@@ -253,7 +310,7 @@ func (inst *instance) run(ctx context.Context, seq int64, rec arrow.RecordBatch)
 	if !ok {
 		return fail(KindBadOutput, 0, "", fmt.Errorf("wasinfer_alloc returned a block outside memory"))
 	}
-	w := layout{buf: buf, base: inst.arena}
+	w := layout{buf: buf, base: inst.arena, cached: sizing.pos <= cachedBatchMax}
 	inS, inA, outS, outA, err := w.batch(rec)
 	if err != nil {
 		return fail(KindBadInput, 0, "", err)
@@ -261,6 +318,7 @@ func (inst *instance) run(ctx context.Context, seq int64, rec arrow.RecordBatch)
 
 	st, err := inst.call1(cctx, inst.transform, uint64(inS), uint64(inA), uint64(outS), uint64(outA))
 	if err != nil {
+		err = inst.callError(err)
 		kind, msg := u.classify(cctx, err, inst)
 		return fail(kind, 0, msg, err)
 	}
@@ -278,6 +336,7 @@ func (inst *instance) run(ctx context.Context, seq int64, rec arrow.RecordBatch)
 	}
 	if _, err := inst.call1(cctx, inst.release, uint64(outS), uint64(outA)); err != nil {
 		out.Release()
+		err = inst.callError(err)
 		kind, msg := u.classify(cctx, err, inst)
 		return fail(kind, 0, msg, fmt.Errorf("in wasinfer_release: %w", err))
 	}
@@ -288,16 +347,26 @@ func (inst *instance) run(ctx context.Context, seq int64, rec arrow.RecordBatch)
 }
 
 // readOutput validates the output tree, then copies it out.
+//
+// The schema tree of most batches is, byte for byte, the one of the batch
+// that fixed the output schema: sameSchema checks that without building
+// anything, and the fixed schema's tree then validates the arrays. Any
+// other tree is built and compared with the fixed schema (spec §5.2).
 func (inst *instance) readOutput(seq int64, outS, outA uint32) (arrow.RecordBatch, error) {
 	u := inst.u
 	mem, _ := inst.mem.Read(0, inst.mem.Size())
-	r := &outputReader{mem: mem, maxBytes: u.maxOutputBytes()}
-	s, err := r.schema(outS, 0, "")
-	if err != nil {
-		return nil, err
-	}
-	if s.format.Raw != "+s" {
-		return nil, bad("", "output format %q, want \"+s\" (a struct array of columns)", s.format.Raw)
+	r := &inst.reader
+	r.reset(mem, u.maxOutputBytes())
+	schema, s := u.fixedOutput()
+	if s == nil || !r.sameSchema(outS, s) {
+		var err error
+		if s, err = r.schema(outS, 0, ""); err != nil {
+			return nil, err
+		}
+		if s.format.Raw != "+s" {
+			return nil, bad("", "output format %q, want \"+s\" (a struct array of columns)", s.format.Raw)
+		}
+		schema = nil
 	}
 	if !r.span(outA, abi.ArraySize) {
 		return nil, bad("", "output array outside memory")
@@ -309,25 +378,31 @@ func (inst *instance) readOutput(seq int64, outS, outA uint32) (arrow.RecordBatc
 	if rows < 0 || rows > 1<<40 {
 		return nil, bad("", "row count %d out of range", rows)
 	}
-	a, err := r.array(outA, s, 0, rows, "")
+	a, err := r.array(outA, s, 0, rows)
 	if err != nil {
 		return nil, err
 	}
 	if a.nulls != 0 {
 		return nil, bad("", "top-level struct has %d null rows; a batch has none", a.nulls)
 	}
-	fields := make([]arrow.Field, len(s.children))
-	for i, c := range s.children {
-		fields[i] = c.field
+	if schema == nil {
+		fields := make([]arrow.Field, len(s.children))
+		for i, c := range s.children {
+			fields[i] = c.field
+		}
+		md := s.field.Metadata
+		if schema, err = u.checkSchema(seq, arrow.NewSchema(fields, &md), s); err != nil {
+			return nil, err
+		}
 	}
-	md := s.field.Metadata
-	schema := arrow.NewSchema(fields, &md)
-	if err := u.checkSchema(seq, schema); err != nil {
-		return nil, err
+	alloc := u.cfg.alloc
+	if u.pool != nil {
+		alloc = u.pool
 	}
+	r.cached = r.bytes <= cachedBatchMax
 	cols := make([]arrow.Array, len(a.children))
 	for i, c := range a.children {
-		d := r.build(c, s.children[i], u.cfg.alloc)
+		d := r.build(c, s.children[i], alloc)
 		cols[i] = makeArray(d)
 		d.Release()
 	}
@@ -340,6 +415,9 @@ func (inst *instance) readOutput(seq int64, outS, outA uint32) (arrow.RecordBatc
 
 // close closes the module; safe to call twice.
 func (inst *instance) close(ctx context.Context) {
+	if inst.watch != nil {
+		inst.watch.close()
+	}
 	if inst.mod != nil {
 		_ = inst.mod.Close(ctx)
 		inst.mod = nil

@@ -49,7 +49,7 @@ func decodeFromMemory(mem []byte, s, a uint32, alloc memory.Allocator) (arrow.Re
 	if rows < 0 || rows > 1<<40 {
 		return nil, bad("", "rows")
 	}
-	ca, err := r.array(a, cs, 0, rows, "")
+	ca, err := r.array(a, cs, 0, rows)
 	if err != nil {
 		return nil, err
 	}
