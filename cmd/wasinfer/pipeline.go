@@ -29,7 +29,7 @@ func init() {
 func specFlags() []cli.Flag {
 	return []cli.Flag{
 		&cli.StringSliceFlag{Name: "set", Usage: "override a setting: `TARGET.KEY=VALUE` (TARGET: a stage name, source, sink or run; repeatable)"},
-		&cli.StringFlag{Name: "ort-lib", Usage: "the ONNX Runtime shared library (default: $WASINFER_ORT_LIB, then the cache `make deps` fills)"},
+		&cli.StringFlag{Name: "ort-lib", Usage: "the ONNX Runtime shared library (default: $WASINFER_ORT_LIB, then the cache make deps fills)"},
 	}
 }
 

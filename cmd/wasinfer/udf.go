@@ -49,6 +49,11 @@ func udfCommand(logger *slog.Logger) *cli.Command {
 				Name:      "inspect",
 				Usage:     "print a module's ABI version, exports, imports, description, size and sha256",
 				ArgsUsage: "MODULE.wasm",
+				Description: "Prints what the host sees of a module, and whether it admits it (ABI version,\n" +
+					"exports, allowed imports, size). The module is instantiated once, with no data.\n\n" +
+					"Examples:\n" +
+					"  wasinfer udf inspect udfs/softmax/softmax.wasm\n" +
+					"  wasinfer udf inspect my_udf.wasm | grep admission",
 				Action: func(ctx context.Context, c *cli.Command) error {
 					return udfInspect(ctx, c, logger)
 				},
