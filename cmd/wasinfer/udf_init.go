@@ -452,6 +452,9 @@ func udfBuild(ctx context.Context, c *cli.Command, logger *slog.Logger) error {
 	if err != nil {
 		return usageError{fmt.Errorf("%s: DIR %q: %w", commandName(c), dirArg, err)}
 	}
+	if fi, err := os.Stat(dir); err != nil || !fi.IsDir() {
+		return usageError{fmt.Errorf("%s: DIR %q is not a directory", commandName(c), dirArg)}
+	}
 	lang, name, err := detectProject(dir)
 	if err != nil {
 		return usageError{fmt.Errorf("%s: %s: %w", commandName(c), dirArg, err)}

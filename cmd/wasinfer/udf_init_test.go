@@ -124,7 +124,7 @@ func TestUDFTemplateSDKCopies(t *testing.T) {
 }
 
 // TestUDFTemplateMatchesSDK checks the template files that repeat settings
-// of an SDK: the AssemblyScript compiler options and version.
+// of an SDK: the AssemblyScript compiler options and version, rustfmt's.
 func TestUDFTemplateMatchesSDK(t *testing.T) {
 	read := func(p string) string {
 		b, err := os.ReadFile(p)
@@ -138,6 +138,9 @@ func TestUDFTemplateMatchesSDK(t *testing.T) {
 	sdk := strings.ReplaceAll(read("../../sdk/assemblyscript/asconfig.json"), "~lib/@wasinfer/sdk/", "wasinfer-sdk/")
 	if got := read("templates/assemblyscript/asconfig.json"); got != sdk {
 		t.Errorf("templates/assemblyscript/asconfig.json:\n%s\nwant sdk/assemblyscript/asconfig.json with wasinfer-sdk/ paths:\n%s", got, sdk)
+	}
+	if got, want := read("templates/rust/rustfmt.toml"), read("../../sdk/rust/rustfmt.toml"); got != want {
+		t.Errorf("templates/rust/rustfmt.toml:\n%s\nwant sdk/rust/rustfmt.toml:\n%s", got, want)
 	}
 	version := regexp.MustCompile(`"assemblyscript": "([^"]+)"`)
 	sdkV := version.FindAllStringSubmatch(read("../../sdk/assemblyscript/package.json"), -1)
@@ -557,6 +560,7 @@ func TestUDFBuildErrors(t *testing.T) {
 		{"not a project", nil, []string{empty}, exitUsage, fmt.Sprintf("wasinfer: udf build: %s: not a UDF project: no go.mod, .go, Cargo.toml, asconfig.json or .c file (make one with wasinfer udf init)", empty)},
 		{"two dirs", nil, []string{empty, cDir}, exitUsage, "wasinfer: udf build: want at most one DIR argument, got 2"},
 		{"no such dir", nil, []string{filepath.Join(tmp, "nope")}, exitUsage, fmt.Sprintf("wasinfer: udf build: DIR %q: lstat %s: no such file or directory", filepath.Join(tmp, "nope"), filepath.Join(tmp, "nope"))},
+		{"a file", nil, []string{filepath.Join(cDir, "Makefile")}, exitUsage, fmt.Sprintf("wasinfer: udf build: DIR %q is not a directory", filepath.Join(cDir, "Makefile"))},
 		{"no clang", []string{"CLANG=clang-0-missing"}, []string{cDir}, exitFail,
 			"wasinfer: clang-0-missing not found: install the Debian packages clang-14 lld-14 wasi-libc libclang-rt-14-dev-wasm32, or run `make deps` in the project"},
 		{"compile error", nil, []string{broken}, exitFail, "wasinfer: building broken: clang-14: exit status 1"},

@@ -36,13 +36,21 @@ impl Udf for Scale {
             return Err(Error::invalid_config("config: \"column\" must not be empty"));
         }
         let factor = c.number("factor")?.unwrap_or(2.0);
-        Ok(Scale { output: format!("{}_out", column), column, factor })
+        Ok(Scale {
+            output: format!("{}_out", column),
+            column,
+            factor,
+        })
     }
 
     fn transform<'a>(&mut self, input: &Batch<'a>) -> Result<OutBatch<'a>, Error> {
         let col = input.require(&self.column)?; // missing: UNSUPPORTED_INPUT listing the columns
         if input.column_by_name(&self.output).is_some() {
-            return Err(Error::in_column(Status::UnsupportedInput, &self.output, "already in the input"));
+            return Err(Error::in_column(
+                Status::UnsupportedInput,
+                &self.output,
+                "already in the input",
+            ));
         }
         // Views honour every offset: element i of a slice is row i.
         let values: Vec<f64> = match (col.format(), col.dictionary()?.is_some()) {

@@ -13,7 +13,8 @@ static ALLOC: CountingAllocator = CountingAllocator;
 fn batch(name: &str, values: Array<'static>) -> (FFI_ArrowSchema, FFI_ArrowArray) {
     let n = values.len();
     let mut b = OutBatch::new(n);
-    b.push(Field::new("id", Array::from_values((0..n as i64).collect::<Vec<_>>()))).unwrap();
+    b.push(Field::new("id", Array::from_values((0..n as i64).collect::<Vec<_>>())))
+        .unwrap();
     b.push(Field::new(name, values)).unwrap();
     let (schema, mut array) = b.into_ffi().unwrap();
     array.length = n as i64 - 1;
@@ -51,21 +52,42 @@ fn scaled(config: &str, name: &str, values: Array<'static>) -> Vec<Option<f64>> 
 #[test]
 fn scales_int64_with_nulls() {
     let values = Array::from_options(vec![Some(99i64), Some(3), Some(-2), None, Some(1500)]);
-    assert_eq!(scaled(r#"{"factor": 2.5}"#, "value", values), vec![Some(7.5), Some(-5.0), None, Some(3750.0)]);
+    assert_eq!(
+        scaled(r#"{"factor": 2.5}"#, "value", values),
+        vec![Some(7.5), Some(-5.0), None, Some(3750.0)]
+    );
 }
 
 #[test]
 fn scales_float64_by_default_factor() {
     let values = Array::from_values(vec![9.0f64, 0.5, -1.25]);
-    assert_eq!(scaled(r#"{"column": "score"}"#, "score", values), vec![Some(1.0), Some(-2.5)]);
+    assert_eq!(
+        scaled(r#"{"column": "score"}"#, "score", values),
+        vec![Some(1.0), Some(-2.5)]
+    );
 }
 
 #[test]
 fn transform_errors() {
     let cases = [
-        (r#"{"factor": 1e306}"#, "value", Status::Error, "column \"value\": row 2: value * factor is not finite"),
-        (r#"{"column": "nope"}"#, "value", Status::UnsupportedInput, "column \"nope\": not found in the input (columns: \"id\", \"value\")"),
-        (r#"{"column": "id"}"#, "id_out", Status::UnsupportedInput, "column \"id_out\": already in the input"),
+        (
+            r#"{"factor": 1e306}"#,
+            "value",
+            Status::Error,
+            "column \"value\": row 2: value * factor is not finite",
+        ),
+        (
+            r#"{"column": "nope"}"#,
+            "value",
+            Status::UnsupportedInput,
+            "column \"nope\": not found in the input (columns: \"id\", \"value\")",
+        ),
+        (
+            r#"{"column": "id"}"#,
+            "id_out",
+            Status::UnsupportedInput,
+            "column \"id_out\": already in the input",
+        ),
     ];
     for (config, name, status, message) in cases {
         testing::init(config).unwrap();
@@ -78,20 +100,34 @@ fn transform_errors() {
     let err = testing::transform(&schema, &array).unwrap_err();
     assert_eq!(
         (err.status(), err.message()),
-        (Status::UnsupportedInput, "column \"value\": want int64 or float64, got format \"i\"")
+        (
+            Status::UnsupportedInput,
+            "column \"value\": want int64 or float64, got format \"i\""
+        )
     );
 }
 
 #[test]
 fn config_errors() {
     let cases = [
-        (r#"{"factr": 2}"#, "config: unknown key \"factr\" (known keys: column, factor)"),
-        (r#"{"factor": "2"}"#, "config: \"factor\" must be a number, got a string"),
+        (
+            r#"{"factr": 2}"#,
+            "config: unknown key \"factr\" (known keys: column, factor)",
+        ),
+        (
+            r#"{"factor": "2"}"#,
+            "config: \"factor\" must be a number, got a string",
+        ),
         (r#"{"column": 7}"#, "config: \"column\" must be a string, got a number"),
         (r#"{"column": ""}"#, "config: \"column\" must not be empty"),
     ];
     for (config, message) in cases {
         let err = testing::init(config).unwrap_err();
-        assert_eq!((err.status(), err.message()), (Status::InvalidConfig, message), "config {}", config);
+        assert_eq!(
+            (err.status(), err.message()),
+            (Status::InvalidConfig, message),
+            "config {}",
+            config
+        );
     }
 }
