@@ -251,7 +251,7 @@ static int work_alloc(work* w, int64_t H, int64_t W) {
   w->rows = (int32_t*)malloc((size_t)H * sizeof(int32_t));
   w->pts = (pt*)malloc((size_t)(2 * H + 1) * sizeof(pt));
   w->tmp = (pt*)malloc((size_t)(2 * H + 1) * sizeof(pt));
-  w->hull = (pt*)malloc((size_t)(2 * H + 2) * sizeof(pt));
+  w->hull = (pt*)malloc((size_t)(4 * H + 4) * sizeof(pt)); /* the chain holds up to 2 × the points */
   if (!w->mark || !w->stack || !w->rowmin || !w->rowmax || !w->rows || !w->pts || !w->tmp || !w->hull) {
     work_free(w);
     return 0;
