@@ -108,4 +108,3 @@ func fileIDs(t testing.TB, path string) []int64 {
 	slices.Sort(ids)
 	return ids
 }
-
