@@ -149,7 +149,14 @@ demo: ## set up, build, and run the demo (scripts/demo.sh)
 	bash scripts/demo.sh
 
 .PHONY: check
-check: ## fail on unformatted code, untidy go.mod, vet, lint, or a stale .wasm
+.PHONY: generate
+generate: ## go generate (the SDK copies embedded in the CLI for udf init)
+	$(GO) generate ./cmd/wasinfer
+
+check: ## fail on stale generated files, unformatted code, untidy go.mod, vet, lint, or a stale .wasm
+	$(MAKE) generate
+	@git diff --exit-code --stat -- cmd/wasinfer/templates || { \
+		echo "make generate changed cmd/wasinfer/templates: commit the result" >&2; exit 1; }
 	$(MAKE) fmt-check
 	$(MAKE) tidy-check
 	$(MAKE) vet
