@@ -165,4 +165,3 @@ func readDeadLetters(t testing.TB, dir string) []deadLetter {
 	}
 	return out
 }
-
