@@ -10,16 +10,12 @@ import (
 	"testing"
 
 	"github.com/apache/arrow-go/v18/arrow/memory"
-	"github.com/tetratelabs/wazero"
 
 	"github.com/wasinfer/wasinfer/manifest"
 	"github.com/wasinfer/wasinfer/vet"
 )
 
 var full = flag.Bool("udfs.full", false, "vet the library with the full sweep (as `wasinfer udf vet` does) instead of the small one")
-
-// cache is shared by every test of the package: each module compiles once.
-var cache = wazero.NewCompilationCache()
 
 // TestEmbeddedManifests checks that every committed module embeds what
 // `make udfs` would embed from its manifest.json and vectors now: a
@@ -65,8 +61,9 @@ func TestVet(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			r, err := vet.Module(context.Background(), wasm, vet.WithPath(path), vet.WithSweep(sweep),
-				vet.WithCompilationCache(cache), vet.WithAllocator(mem))
+			// The host's on-disk compilation cache: a module compiles once,
+			// not once per run (see TestMain).
+			r, err := vet.Module(context.Background(), wasm, vet.WithPath(path), vet.WithSweep(sweep), vet.WithAllocator(mem))
 			if err != nil {
 				t.Fatal(err)
 			}

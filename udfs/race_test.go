@@ -1,0 +1,5 @@
+//go:build race
+
+package udfs
+
+func init() { raceEnabled = true }
