@@ -8,6 +8,7 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+	"unicode/utf8"
 
 	"github.com/goccy/go-yaml/ast"
 	"github.com/goccy/go-yaml/parser"
@@ -66,6 +67,9 @@ type decoder struct {
 	// checks do not report follow-on problems about them.
 	failed map[string]bool
 	depth  int
+	// readFile reads a file a config value names with !file or !lines
+	// (relative to the spec; nil: the tags are refused).
+	readFile func(name string) ([]byte, error)
 }
 
 func newDecoder(ps *problems) *decoder {
@@ -171,6 +175,10 @@ func (d *decoder) decode(n ast.Node, v reflect.Value, path string) {
 	defer func() { d.depth-- }()
 	if d.depth > 100 {
 		d.problem(n, path, "nested too deeply (more than 100 levels)")
+		return
+	}
+	if tag := customTag(n); tag != "" && v.Kind() != reflect.Interface {
+		d.problem(n, path, "YAML tag %s is for config values only (!file and !lines)", tag)
 		return
 	}
 	n = d.resolve(n)
@@ -480,6 +488,9 @@ func (d *decoder) toAny(n ast.Node, path string) any {
 		d.problem(n, path, "nested too deeply (more than 100 levels)")
 		return nil
 	}
+	if tag := customTag(n); tag != "" {
+		return d.tagged(n, tag, path)
+	}
 	n = d.resolve(n)
 	if n == nil {
 		return nil
@@ -500,9 +511,14 @@ func (d *decoder) toAny(n ast.Node, path string) any {
 		f, _ := number(n)
 		return f
 	case *ast.SequenceNode:
-		out := make([]any, len(t.Values))
+		out := make([]any, 0, len(t.Values))
 		for i, item := range t.Values {
-			out[i] = d.toAny(item, fmt.Sprintf("%s[%d]", path, i))
+			x := d.toAny(item, fmt.Sprintf("%s[%d]", path, i))
+			if lines, ok := x.([]any); ok && customTag(item) == "!lines" {
+				out = append(out, lines...) // spliced: [!lines a.txt, " "]
+				continue
+			}
+			out = append(out, x)
 		}
 		return out
 	case *ast.MappingNode, *ast.MappingValueNode:
@@ -519,6 +535,56 @@ func (d *decoder) toAny(n ast.Node, path string) any {
 	}
 	d.problem(n, path, "cannot use %s here", describe(n))
 	return nil
+}
+
+// customTag returns n's YAML tag when it is one of ours (not a !!
+// standard tag), else "".
+func customTag(n ast.Node) string {
+	t, ok := n.(*ast.TagNode)
+	if !ok || t.Start == nil || strings.HasPrefix(t.Start.Value, "!!") {
+		return ""
+	}
+	return t.Start.Value
+}
+
+// tagged reads the file a !file or !lines config value names: !file gives
+// its text, !lines its lines (without line ends; a last empty line is
+// dropped), spliced into the list around it when it is a list item.
+func (d *decoder) tagged(n ast.Node, tag, path string) any {
+	t := n.(*ast.TagNode)
+	if tag != "!file" && tag != "!lines" {
+		d.problem(n, path, "unknown YAML tag %s (config values take !file PATH, the file's text, and !lines PATH, its lines)", tag)
+		return nil
+	}
+	name, ok := scalarText(d.resolve(t.Value))
+	if !ok || name == "" {
+		d.problem(n, path, "%s wants a file name after it, as in %s dictionary.txt", tag, tag)
+		return nil
+	}
+	if d.readFile == nil {
+		d.problem(n, path, "%s is not available here", tag)
+		return nil
+	}
+	data, err := d.readFile(name)
+	if err != nil {
+		d.problem(n, path, "%s %s: %v", tag, name, err)
+		return nil
+	}
+	if !utf8.Valid(data) {
+		d.problem(n, path, "%s %s: the file is not UTF-8 text", tag, name)
+		return nil
+	}
+	if tag == "!file" {
+		return string(data)
+	}
+	text := strings.ReplaceAll(string(data), "\r\n", "\n")
+	text = strings.TrimSuffix(text, "\n")
+	lines := strings.Split(text, "\n")
+	out := make([]any, len(lines))
+	for i, l := range lines {
+		out[i] = l
+	}
+	return out
 }
 
 // scalarText returns a scalar's text as written (strings unquoted).

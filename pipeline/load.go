@@ -63,6 +63,7 @@ func Parse(file string, data []byte, overrides ...string) (*Spec, error) {
 	ps := &problems{file: file}
 	s := &Spec{file: file, dir: filepath.Dir(file)}
 	d := newDecoder(ps)
+	d.readFile = s.readConfigFile
 	s.pos = d
 	n := parseYAML(ps, data)
 	if n == nil {
@@ -177,13 +178,36 @@ func (s *Spec) problem(ps *problems, path, format string, args ...any) {
 	ps.add(line, col, path, format, args...)
 }
 
-// ResolvePath expands $VAR, ${VAR} and a leading ~/ in p and makes it
-// relative to the spec's directory unless it is absolute. It fails on an
-// unset variable.
+// MaxConfigFileBytes bounds a file a config value reads (!file, !lines).
+const MaxConfigFileBytes = 16 << 20
+
+func (s *Spec) readConfigFile(name string) ([]byte, error) {
+	full, err := s.ResolvePath(name)
+	if err != nil {
+		return nil, err
+	}
+	st, err := os.Stat(full)
+	if err != nil {
+		return nil, err
+	}
+	if st.Size() > MaxConfigFileBytes {
+		return nil, fmt.Errorf("%s is %d bytes; a config file may hold at most %d", full, st.Size(), MaxConfigFileBytes)
+	}
+	return os.ReadFile(full)
+}
+
+// ResolvePath expands $VAR, ${VAR}, ${VAR:-default} (default when VAR is
+// unset or empty) and a leading ~/ in p, and makes it relative to the
+// spec's directory unless it is absolute. It fails on an unset variable
+// without a default.
 func (s *Spec) ResolvePath(p string) (string, error) {
 	var missing []string
 	out := os.Expand(p, func(name string) string {
+		name, def, hasDef := strings.Cut(name, ":-")
 		v, ok := os.LookupEnv(name)
+		if hasDef && v == "" {
+			return def
+		}
 		if !ok {
 			missing = append(missing, "$"+name)
 		}

@@ -110,3 +110,79 @@ func TestSchemaInSync(t *testing.T) {
 		t.Fatalf("%s is out of date with the Go types: run go test ./pipeline -run TestSchemaInSync -update (%v)", file, err)
 	}
 }
+
+func TestConfigFileTags(t *testing.T) {
+	dir := t.TempDir()
+	if err := os.WriteFile(filepath.Join(dir, "dict.txt"), []byte("a\nb\r\nc\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(dir, "note.txt"), []byte("hello\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	t.Setenv("WASINFER_TEST_DICT_DIR", dir)
+	spec := specIn(t, dir, `source: {format: parquet, paths: [$ROOT/examples/quickstart/readings.parquet]}
+stages:
+  - udf: $ROOT/sdk/c/examples/identity/identity.wasm
+    config:
+      dictionary: [!lines dict.txt, " "]
+      all: !lines ${WASINFER_TEST_DICT_DIR}/dict.txt
+      note: !file note.txt
+sink: {format: parquet, path: out/}
+`)
+	s, err := Load(spec)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, _ := json.Marshal(s.Stages[0].Config)
+	if want := `{"all":["a","b","c"],"dictionary":["a","b","c"," "],"note":"hello\n"}`; string(got) != want {
+		t.Fatalf("config = %s, want %s", got, want)
+	}
+}
+
+func TestConfigFileTagErrors(t *testing.T) {
+	dir := t.TempDir()
+	spec := specIn(t, dir, `source: {format: parquet, paths: [$ROOT/examples/quickstart/readings.parquet]}
+stages:
+  - udf: !file $ROOT/sdk/c/examples/identity/identity.wasm
+    config:
+      a: !lines missing.txt
+      b: !include x.yaml
+sink: {format: parquet, path: out/}
+`)
+	_, err := Load(spec)
+	if err == nil {
+		t.Fatal("no error")
+	}
+	for _, want := range []string{
+		"pipeline.yaml:3:10: stages[0].udf: YAML tag !file is for config values only (!file and !lines)",
+		"pipeline.yaml:5:10: stages[0].config.a: !lines missing.txt: stat " + filepath.Join(dir, "missing.txt") + ": no such file or directory",
+		"pipeline.yaml:6:10: stages[0].config.b: unknown YAML tag !include (config values take !file PATH, the file's text, and !lines PATH, its lines)",
+	} {
+		if !strings.Contains(err.Error(), want) {
+			t.Errorf("error lacks %q:\n%v", want, err)
+		}
+	}
+}
+
+func TestResolvePathDefaults(t *testing.T) {
+	s := &Spec{dir: "/base"}
+	t.Setenv("WASINFER_TEST_SET", "/set")
+	t.Setenv("WASINFER_TEST_EMPTY", "")
+	home, _ := os.UserHomeDir()
+	for in, want := range map[string]string{
+		"${WASINFER_TEST_SET:-/def}/m.onnx":     "/set/m.onnx",
+		"${WASINFER_TEST_UNSET_X:-/def}/m.onnx": "/def/m.onnx",
+		"${WASINFER_TEST_EMPTY:-~/.cache}/m":    filepath.Join(home, ".cache/m"),
+		"${WASINFER_TEST_UNSET_X:-rel}/m.onnx":  "/base/rel/m.onnx",
+		"$WASINFER_TEST_SET/a":                  "/set/a",
+		"models/a.onnx":                         "/base/models/a.onnx",
+	} {
+		got, err := s.ResolvePath(in)
+		if err != nil || got != want {
+			t.Errorf("ResolvePath(%q) = %q, %v; want %q", in, got, err, want)
+		}
+	}
+	if _, err := s.ResolvePath("${WASINFER_TEST_UNSET_X}/a"); err == nil || err.Error() != "$WASINFER_TEST_UNSET_X is not set in the environment (set it, or write the path out)" {
+		t.Errorf("unset: %v", err)
+	}
+}

@@ -19,7 +19,7 @@ step() { printf '\n\033[1m== %s\033[0m\n' "$*"; }
 
 n=$(wc -l < examples/ocr/data/truth.jsonl)
 step "Batch OCR: $n images (examples/ocr/data), PaddleOCR v4 with Wasm pre- and post-processing"
-examples/ocr/run.sh --set "sink.path=$out/ocr" --progress-every 5s >"$out/summary.txt"
+bin/wasinfer run examples/ocr/pipeline.yaml --set "sink.path=$out/ocr" --progress-every 5s >"$out/summary.txt"
 
 step "Recognized text vs truth (one row per image; all lines: go run ./examples/ocr/report OUT)"
 go run ./examples/ocr/report -short "$out/ocr"

@@ -9,7 +9,6 @@ import (
 	"log/slog"
 	"os"
 	"path/filepath"
-	"strings"
 	"testing"
 
 	"github.com/apache/arrow-go/v18/arrow/memory"
@@ -33,48 +32,21 @@ func cacheFile(t *testing.T, name string) string {
 	return p
 }
 
-// dictionary is the recognizer's classes after the blank: the lines of
-// ppocr_keys_v1.txt, then the space (PaddleOCR's use_space_char).
-func dictionary(t *testing.T) []any {
-	t.Helper()
-	data, err := os.ReadFile(cacheFile(t, "ppocr_keys_v1.txt"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	var d []any
-	for _, l := range strings.Split(strings.TrimSuffix(string(data), "\n"), "\n") {
-		d = append(d, l)
-	}
-	return append(d, " ")
-}
-
-// runOCR runs pipeline.yaml as `wasinfer run` does (run.sh's settings: the
-// cache's models, the dictionary in the ctc stage's config) with the
-// overrides, into a temporary directory, and reads the results back.
+// runOCR runs pipeline.yaml as `wasinfer run` does, with the overrides,
+// into a temporary directory, and reads the results back.
 func runOCR(t *testing.T, overrides ...string) []Result {
 	t.Helper()
 	mem := memory.NewCheckedAllocator(memory.NewGoAllocator())
 	defer mem.AssertSize(t, 0)
 	ctx := context.Background()
 	out := t.TempDir()
-	sets := append([]string{
-		"sink.path=" + out,
-		"det.model=" + cacheFile(t, "ch_PP-OCRv4_det_infer.onnx"),
-		"rec.model=" + cacheFile(t, "ch_PP-OCRv4_rec_infer.onnx"),
-	}, overrides...)
-	spec, err := pipeline.Load("pipeline.yaml", sets...)
+	for _, f := range []string{"ch_PP-OCRv4_det_infer.onnx", "ch_PP-OCRv4_rec_infer.onnx", "ppocr_keys_v1.txt"} {
+		t.Setenv("OCR_MODELS", filepath.Dir(cacheFile(t, f)))
+	}
+	spec, err := pipeline.Load("pipeline.yaml", append([]string{"sink.path=" + out}, overrides...)...)
 	if err != nil {
 		t.Fatal(err)
 	}
-	ctc := spec.StageIndex("ctc")
-	if ctc < 0 {
-		t.Fatal("pipeline.yaml has no stage ctc")
-	}
-	cfg, ok := spec.Stages[ctc].Config.(map[string]any)
-	if !ok {
-		t.Fatalf("stage ctc: config is %T, want a mapping", spec.Stages[ctc].Config)
-	}
-	cfg["dictionary"] = dictionary(t)
 	job, err := pipeline.Open(ctx, spec, pipeline.ModeRun,
 		pipeline.WithAllocator(mem), pipeline.WithLogger(slog.New(slog.NewTextHandler(io.Discard, nil))))
 	if err != nil {
