@@ -172,7 +172,7 @@ func TestResolvePathDefaults(t *testing.T) {
 	for in, want := range map[string]string{
 		"${WASINFER_TEST_SET:-/def}/m.onnx":     "/set/m.onnx",
 		"${WASINFER_TEST_UNSET_X:-/def}/m.onnx": "/def/m.onnx",
-		"${WASINFER_TEST_EMPTY:-~/.cache}/m":    filepath.Join(home, ".cache/m"),
+		"${WASINFER_TEST_EMPTY:-~/.cache}/m":    filepath.Join(home, ".cache", "m"),
 		"${WASINFER_TEST_UNSET_X:-rel}/m.onnx":  "/base/rel/m.onnx",
 		"$WASINFER_TEST_SET/a":                  "/set/a",
 		"models/a.onnx":                         "/base/models/a.onnx",
