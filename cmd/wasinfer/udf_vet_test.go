@@ -26,15 +26,26 @@ const (
 	trapOnNulls = "../../vet/testdata/trap_on_null.wasm"
 )
 
-// timing hides the one measurement of a report that varies from run to run.
-var timing = regexp.MustCompile(`\b\d+ ns/row\b`)
-
+// volatile matches what varies from run to run (the time per row) or with
+// every rebuild of the module (its digest and sizes).
+var volatile = []struct {
+	re   *regexp.Regexp
+	with string
+}{
+	{regexp.MustCompile(`\b\d+ ns/row\b`), "N ns/row"},
+	{regexp.MustCompile(`sha256 [0-9a-f]{64}`), "sha256 …"},
+	{regexp.MustCompile(`\b\d+ bytes, sha256`), "N bytes, sha256"},
+	{regexp.MustCompile(`ABI v1, [0-9.]+ KiB`), "ABI v1, N KiB"},
+}
 func TestUDFVetGolden(t *testing.T) {
 	code, out, errs := runCLI(t, "udf", "vet", argmaxUDF, "--sweep", "small")
 	if code != exitOK || errs != "" {
 		t.Fatalf("exit %d, stderr:\n%s\nstdout:\n%s", code, errs, out)
 	}
-	got := timing.ReplaceAllString(out, "N ns/row")
+	got := out
+	for _, v := range volatile {
+		got = v.re.ReplaceAllString(got, v.with)
+	}
 	if *rewriteVet {
 		if err := os.WriteFile(vetGolden, []byte(got), 0o644); err != nil {
 			t.Fatal(err)
