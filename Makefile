@@ -33,6 +33,8 @@ GOLANGCI_LINT_VERSION := v2.15.0
 GOLANGCI_LINT := $(CURDIR)/.cache/tools/golangci-lint-$(GOLANGCI_LINT_VERSION)/golangci-lint
 
 FUZZTIME ?= 10s
+# make reliability: the time each fuzz target runs there.
+RELIABILITY_FUZZTIME ?= 30s
 BENCH ?= .
 BENCH_OUT ?= .cache/bench/bench.txt
 
@@ -140,6 +142,10 @@ bench: ## go test -bench ./... (BENCH=regexp, default .); output also in BENCH_O
 .PHONY: fuzz
 fuzz: ## run every FuzzXxx (root module and sdk/go) for FUZZTIME (default 10s) each
 	bash scripts/fuzz.sh $(FUZZTIME) . $(GO_SUBMODULES)
+
+.PHONY: reliability
+reliability: subdirs-present ## the full reliability suite (RELIABILITY.md): its tests in full, then every fuzz target for RELIABILITY_FUZZTIME (default 30s); figures in .cache/reliability/
+	bash reliability/full.sh $(RELIABILITY_FUZZTIME) . $(GO_SUBMODULES)
 
 .PHONY: demo
 demo: ## set up, build, and run the demo (scripts/demo.sh)
