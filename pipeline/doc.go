@@ -47,6 +47,17 @@
 // # Paths
 //
 // Relative paths are relative to the pipeline file's directory; $VAR,
-// ${VAR} and a leading ~/ expand, and an unset variable is a problem, not an
-// empty string.
+// ${VAR}, ${VAR:-default} and a leading ~/ expand, and an unset variable
+// without a default is a problem, not an empty string.
+//
+// # Files in config
+//
+// A UDF has no file system, so what it needs travels in its config. Two YAML
+// tags read files when the pipeline is loaded (paths as above, UTF-8, at
+// most MaxConfigFileBytes):
+//
+//	config:
+//	  vocabulary: !lines vocab.txt              # the file's lines, as a list of strings
+//	  dictionary: [!lines keys.txt, " "]        # a list item: its lines are spliced in
+//	  template: !file prompt.txt                # the file's text, as one string
 package pipeline
