@@ -133,6 +133,12 @@
 // a Transform's context ends during a run, the run is stopped through ONNX
 // Runtime's terminate flag.
 //
+// Known: ONNX Runtime 1.30 overflows its stack while creating its
+// environment when the process has a command-line argument of about 30 KB
+// or more (it reads the command line; an environment variable of that size
+// is fine), which ends the process with SIGSEGV. Put long values in files
+// (a pipeline's config reads them with !file and !lines), not in --set.
+//
 // # Ownership and concurrency
 //
 // A Pool is safe for concurrent use; at most Concurrency() calls run at
