@@ -51,4 +51,3 @@ func TestMalformedModels(t *testing.T) {
 	res := runDecode(t, decodeJob{Format: "onnx", Files: files, Lib: lib})
 	summarize(t, "onnx", res, 1<<30, 256<<20)
 }
-

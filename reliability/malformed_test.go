@@ -506,4 +506,3 @@ func sumRejected(res []decodeResult) int {
 	}
 	return s
 }
-
