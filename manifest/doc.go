@@ -50,7 +50,11 @@
 //	  "code_sha256": "…"
 //	}
 //
-// Column types are written in the grammar of [ParseType]. Vector files are
+// Column types are written in the grammar of [ParseType], alternatives
+// separated by "|". A column's config_key names the configuration member
+// that renames it ([Column.NameUnder]); an output may be optional (present
+// only under some configurations), and an output named "*" stands for the
+// columns a module adds whose names come from its configuration. Vector files are
 // Arrow IPC files named relative to the manifest's directory, or inline
 // "data:application/vnd.apache.arrow.file;base64,…" URIs; [Pack] inlines
 // them, so that an embedded manifest is self-contained.
