@@ -19,7 +19,7 @@ export GOFLAGS := $(strip $(filter-out -buildvcs=%,$(GOFLAGS)) -buildvcs=false)
 # committed .wasm files) and `check-tools` (fail naming the apt/npm package of a
 # missing tool). `make udfs` and `make deps` run those in every one that exists;
 # `make test`, `make check` and `make udfs-check` fail while any is missing.
-SUBMAKE_DIRS := sdk/c sdk/rust sdk/go sdk/assemblyscript host/testdata/guests scheduler/testdata udfs vet/testdata examples/digits/udf reliability/testdata/guests examples/ocr/udf
+SUBMAKE_DIRS := sdk/c sdk/rust sdk/go sdk/assemblyscript host/testdata/guests scheduler/testdata udfs vet/testdata examples/digits/udf reliability/testdata/guests examples/ocr/udf internal/bench/testdata
 # dir:target of each guest SDK's native (host) test, run by `make test-native`.
 # sdk/go's `test` runs in `make test-go`, after the root module's tests.
 NATIVE_TESTS := sdk/c:native-test sdk/rust:native-test sdk/assemblyscript:native-test
@@ -37,6 +37,9 @@ FUZZTIME ?= 10s
 RELIABILITY_FUZZTIME ?= 30s
 BENCH ?= .
 BENCH_OUT ?= .cache/bench/bench.txt
+# Extra flags for `wasinfer bench` in `make bench` (e.g. --quick, --only KEY,
+# --cpuprofile FILE).
+BENCH_FLAGS ?=
 
 # $(call in_subdirs,TARGET): run `make TARGET` in each SUBMAKE_DIRS entry that
 # has a Makefile; name, on stderr, each one that has none.
@@ -134,10 +137,16 @@ test-go: subdirs-present ## go test -race -shuffle=on the root module, then make
 	$(MAKE) -C sdk/go test
 
 .PHONY: bench
-bench: ## go test -bench ./... (BENCH=regexp, default .); output also in BENCH_OUT
+bench: ## wasinfer bench: every ratio side by side in one run -> BENCHMARKS.md, .cache/bench/bench.json (BENCH_FLAGS)
+	@mkdir -p .cache/bench
+	CGO_ENABLED=1 $(GO) build -trimpath -o bin/wasinfer ./cmd/wasinfer
+	bin/wasinfer bench --out BENCHMARKS.md --json .cache/bench/bench.json $(BENCH_FLAGS)
+
+.PHONY: bench-go
+bench-go: ## the packages' go test -bench suite (BENCH=regexp, default .); output also in BENCH_OUT
 	@mkdir -p $(dir $(BENCH_OUT))
 	$(GO) test -run '^$$' -bench '$(BENCH)' -benchmem ./... | tee $(BENCH_OUT)
-	@echo "bench: results in $(BENCH_OUT)"
+	@echo "bench-go: results in $(BENCH_OUT)"
 
 .PHONY: fuzz
 fuzz: ## run every FuzzXxx (root module and sdk/go) for FUZZTIME (default 10s) each
