@@ -58,7 +58,9 @@ type Manifest struct {
 
 // Column is a required input or a produced output column.
 type Column struct {
-	// Name is the column's default name.
+	// Name is the column's default name. In outputs, "*" stands for every
+	// column the module adds beyond the named ones (columns whose number
+	// and names come from the configuration): each must be of Type.
 	Name string `json:"name"`
 	// ConfigKey names the configuration member that renames the column,
 	// when one does (a string property of config.schema). Optional.
@@ -70,6 +72,9 @@ type Column struct {
 	// (the vetting sweep sends them); for an output, the column may hold
 	// nulls.
 	Nullable bool `json:"nullable"`
+	// Optional, for an output: the column is present only under some
+	// configurations (its description says which).
+	Optional bool `json:"optional,omitempty"`
 	// Description says what the column holds. Optional.
 	Description string `json:"description,omitempty"`
 }
@@ -387,6 +392,10 @@ func (v *validator) columns(field string, cols []Column) {
 		switch {
 		case c.Name == "":
 			v.add(f+".name", "missing")
+		case c.Name == "*" && field == "inputs":
+			v.add(f+".name", "\"*\" (any other column) is for outputs only")
+		case c.Optional && field == "inputs":
+			v.add(f+".optional", "inputs are required columns; leave out an input the module can do without")
 		case seen[c.Name]:
 			v.add(f+".name", "%q appears twice in %s", c.Name, field)
 		}

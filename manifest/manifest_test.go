@@ -48,7 +48,7 @@ func TestParseSyntaxErrors(t *testing.T) {
   ],
   "outputs"`, `"nullable": true, "shape": [1]}
   ],
-  "outputs"`, `manifest: line 9, column 67: inputs[0]: unknown field "shape" (known: name, config_key, type, nullable, description)`},
+  "outputs"`, `manifest: line 9, column 67: inputs[0]: unknown field "shape" (known: name, config_key, type, nullable, optional, description)`},
 		{"wrong kind", `"ns_per_row": 2000`, `"ns_per_row": "fast"`, `manifest: line 27, column 56: resources.ns_per_row: a string, want a number`},
 		{"not integer", `"ns_per_row": 2000`, `"ns_per_row": 2.5`, `manifest: line 27, column 56: resources.ns_per_row: 2.5 is not an integer that fits in 64 bits`},
 		{"duplicate", `"version": "1.0.0",`, `"version": "1.0.0", "version": "1.0.1",`, `manifest: line 3, column 23: duplicate field "version"`},
