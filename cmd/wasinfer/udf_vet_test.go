@@ -37,6 +37,7 @@ var volatile = []struct {
 	{regexp.MustCompile(`\b\d+ bytes, sha256`), "N bytes, sha256"},
 	{regexp.MustCompile(`ABI v1, [0-9.]+ KiB`), "ABI v1, N KiB"},
 }
+
 func TestUDFVetGolden(t *testing.T) {
 	code, out, errs := runCLI(t, "udf", "vet", argmaxUDF, "--sweep", "small")
 	if code != exitOK || errs != "" {
