@@ -84,7 +84,7 @@ func TestDiskFull(t *testing.T) {
 		}
 		// Leave room for about half the output (tmpfs counts whole pages).
 		pages := int64(12) + total/(2*4096)
-		free := int64(st.Bavail) * int64(st.Bsize)
+		free := int64(st.Bavail) * st.Bsize
 		filler := filepath.Join(mnt, "filler")
 		if err := os.WriteFile(filler, make([]byte, free-pages*4096), 0o644); err != nil {
 			t.Fatal(err)

@@ -47,7 +47,7 @@ func TestMalformedModules(t *testing.T) {
 		repo("sdk", "c", "examples", "identity", "identity.wasm"), // clang + wasi-libc
 		repo("udfs", "softmax", "softmax.wasm"),                   // rustc
 	}
-	flips := pick(12, 200)
+	flips := pick(4, 200)
 	var total, refusedMut, loaded, ran, failed, panics int
 	var samples []string
 	mem := memory.NewCheckedAllocator(memory.NewGoAllocator())

@@ -9,6 +9,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/apache/arrow-go/v18/arrow/array"
+	"github.com/apache/arrow-go/v18/arrow/memory"
+
 	"github.com/wasinfer/wasinfer/host"
 )
 
@@ -106,6 +109,25 @@ func TestHostileOutputsRejected(t *testing.T) {
 		}
 		rejected++
 		messages = append(messages, "out_schema_changes: "+strings.TrimPrefix(err.Error(), `udf "out_schema_changes": batch 1: bad output: `))
+	})
+	t.Run("out_buffers_alias_struct", func(t *testing.T) {
+		// The control: a values buffer over the output's own ArrowArray is
+		// legal bytes; the host copies them and follows nothing.
+		u, err := loadGuest(ctx, t, ownGuest("out_buffers_alias_struct"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer u.Close(ctx)
+		rec := smallBatch(memory.DefaultAllocator)
+		defer rec.Release()
+		out, err := u.Transform(ctx, 0, rec)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer out.Release()
+		if out.NumRows() != 8 || out.Column(0).(*array.Int64).Value(0) != 8 { // the ArrowArray starts with length = 8
+			t.Fatalf("control output: %v", out)
+		}
 	})
 	record(t, "hostile modules", "forged outputs", fmt.Sprintf("%d of %d hostile output trees rejected as bad output, %d bytes allocated for them, 0 panics",
 		rejected, len(hostileOutputs)+1, allocated), "TestHostileOutputsRejected", map[string]any{"messages": messages})

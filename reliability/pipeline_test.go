@@ -497,11 +497,3 @@ func cleanRun(t testing.TB, input string) (map[int64]outRow, *scheduler.Summary)
 	}
 	return want, sum
 }
-
-func keys[K comparable, V any](m map[K]V) []K {
-	var k []K
-	for key := range m {
-		k = append(k, key)
-	}
-	return k
-}

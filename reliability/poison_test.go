@@ -59,7 +59,7 @@ func TestNoPoisoning(t *testing.T) {
 	}()
 	cases := all
 	if !full() {
-		keep := map[string]bool{"int64": true, "utf8": true, "float64": true, "struct": true, "sliced/list": true, "map": true, "empty": true}
+		keep := map[string]bool{"int64": true, "utf8": true, "struct": true, "sliced/list": true, "map": true}
 		var sub []corpus.Case
 		for _, c := range cases {
 			if keep[c.Name] {
@@ -71,7 +71,7 @@ func TestNoPoisoning(t *testing.T) {
 		}
 		cases = sub
 	}
-	opts := []host.Option{host.WithAllocator(mem), host.WithTimeout(300 * time.Millisecond), host.WithMemoryLimit(32 << 20)}
+	opts := []host.Option{host.WithAllocator(mem), host.WithTimeout(time.Second), host.WithMemoryLimit(32 << 20)} // a second: a good batch must never time out, even under -race on a loaded machine
 	checks := 0
 	for _, c := range cases {
 		t.Run(c.Name, func(t *testing.T) {
