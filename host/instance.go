@@ -357,6 +357,7 @@ func (inst *instance) readOutput(seq int64, outS, outA uint32) (arrow.RecordBatc
 	mem, _ := inst.mem.Read(0, inst.mem.Size())
 	r := &inst.reader
 	r.reset(mem, u.maxOutputBytes())
+	defer func() { r.mem = nil }() // memory that grows moves: hold no old copy
 	schema, s := u.fixedOutput()
 	if s == nil || !r.sameSchema(outS, s) {
 		var err error
