@@ -1,6 +1,7 @@
 package udfs
 
 import (
+	"fmt"
 	"math"
 	"strings"
 	"unicode"
@@ -292,6 +293,16 @@ func ctcRef(x []float32, steps, classes, blank int, dict []string, softmax bool)
 	return b.String(), float32(sum / float64(kept))
 }
 
+// ctcStrictError is ctc_decode's refusal, with strict, of a tensor of
+// classes classes per step over a dictionary of dictLen entries.
+func ctcStrictError(column string, classes, dictLen int) string {
+	if classes == dictLen+1 {
+		return ""
+	}
+	return fmt.Sprintf(`column %q: %d classes per step, but the dictionary lists %d (+ the blank = %d): list every class but the blank, in order (PaddleOCR: the lines of its keys file, then " ")`,
+		column, classes, dictLen, dictLen+1)
+}
+
 func ctcVectors(mem memory.Allocator) []vector {
 	dict := []string{"a", "b", "c", "é", "日"}
 	f32 := arrow.PrimitiveTypes.Float32
@@ -337,9 +348,31 @@ func ctcVectors(mem memory.Allocator) []vector {
 		col{name: "label", arr: utf8Col(mem, []string{s2}, nil), nullable: true},
 		col{name: "p", arr: float32Col(mem, []float32{c2}, nil), nullable: true})
 	in3 := batch(col{name: "logits", arr: tensorCol(mem, f32, []int{2, 2, 2}, make([]float32, 8), nil), nullable: true})
+
+	// drop_input and strict: the rows of vector 01 between two other
+	// columns, 6 classes = 5 characters + the blank; the output has the
+	// other columns, then text and confidence, and no scores.
+	ids := []int64{10, 11, 12, 13}
+	paths := []string{"a.png", "b.png", "c.png", ""}
+	if msg := ctcStrictError("logits", 6, len(dict)); msg != "" {
+		panic(msg)
+	}
+	in4 := batch(col{name: "id", arr: int64Col(mem, ids...)},
+		col{name: "logits", arr: tensorCol(mem, f32, []int{6, 6}, x, valid), nullable: true},
+		col{name: "path", arr: utf8Col(mem, paths, nil), nullable: true})
+	out4 := batch(col{name: "id", arr: int64Col(mem, ids...)},
+		col{name: "path", arr: utf8Col(mem, paths, nil), nullable: true},
+		col{name: "text", arr: utf8Col(mem, texts, valid), nullable: true},
+		col{name: "confidence", arr: float32Col(mem, conf, valid), nullable: true})
+	// strict with a dictionary that lacks a class (PaddleOCR's trailing
+	// space forgotten): refused, before any row is decoded.
+	short := dict[:4]
+	in5 := batch(col{name: "probs", arr: tensorCol(mem, f32, []int{6, 6}, x, valid), nullable: true})
 	return []vector{
 		{file: "01", config: cfg, in: []arrow.RecordBatch{in1}, out: []arrow.RecordBatch{out1}},
 		{file: "02", config: `{"dictionary":["x","y"],"blank":2,"softmax":true,"column":"rec","text":"label","confidence":"p"}`, in: []arrow.RecordBatch{in2}, out: []arrow.RecordBatch{out2}},
 		{file: "03", config: cfg, in: []arrow.RecordBatch{in3}, errorText: `column "logits": tensor shape [2, 2, 2]; want [T, C] or [1, T, C]`},
+		{file: "04", config: `{"dictionary":["a","b","c","é","日"],"drop_input":true,"strict":true}`, in: []arrow.RecordBatch{in4}, out: []arrow.RecordBatch{out4}},
+		{file: "05", config: `{"dictionary":` + jsonList(short) + `,"strict":true,"column":"probs"}`, in: []arrow.RecordBatch{in5}, errorText: ctcStrictError("probs", 6, len(short))},
 	}
 }

@@ -8,17 +8,21 @@
 //! same class are merged, blanks dropped; class k stands for
 //! `dictionary[k - 1]` when blank is 0 (in general, the dictionary lists
 //! the classes other than the blank, in order). A class past the end of
-//! the dictionary is dropped.
+//! the dictionary is dropped, unless `strict` (false) is set: then a tensor
+//! whose C is not the dictionary's length + 1 (the blank) is refused,
+//! before any row is decoded, with a message that says how to fix the
+//! dictionary.
 //!
-//! Output, after every input column: `text` (utf8) and `confidence`
-//! (float32): the mean of the winning scores of the kept characters (0 for
-//! an empty text), as probabilities: the scores themselves, or with
-//! `softmax` (false) their softmax over the C classes. A null row gives
-//! nulls.
+//! Output, after every other input column: the scores column itself
+//! (passed through unchanged, left out with `drop_input`, false), then
+//! `text` (utf8) and `confidence` (float32): the mean of the winning scores
+//! of the kept characters (0 for an empty text), as probabilities: the
+//! scores themselves, or with `softmax` (false) their softmax over the C
+//! classes. A null row gives nulls.
 //!
 //! Config: `dictionary` (required, one string per class), `blank` (0),
-//! `softmax` (false), `column` ("logits"), `text` ("text"), `confidence`
-//! ("confidence").
+//! `softmax` (false), `strict` (false), `drop_input` (false), `column`
+//! ("logits"), `text` ("text"), `confidence` ("confidence").
 
 #[path = "../../rust/common.rs"]
 mod common;
@@ -30,6 +34,8 @@ struct Ctc {
     dictionary: Vec<String>,
     blank: usize,
     softmax: bool,
+    strict: bool,
+    drop_input: bool,
     text: String,
     confidence: String,
 }
@@ -39,7 +45,7 @@ impl Udf for Ctc {
 
     fn init(config: &str) -> Result<Self, Error> {
         let c = Config::parse(config)?;
-        c.check_keys(&["dictionary", "blank", "softmax", "column", "text", "confidence"])?;
+        c.check_keys(&["dictionary", "blank", "softmax", "strict", "drop_input", "column", "text", "confidence"])?;
         let dictionary = common::strings(&c, "dictionary")?.ok_or_else(|| {
             Error::invalid_config("config: \"dictionary\" (one string per class, the blank left out) is required")
         })?;
@@ -48,6 +54,8 @@ impl Udf for Ctc {
             blank: common::int_in(&c, "blank", 0, 0, dictionary.len() as i64)? as usize,
             dictionary,
             softmax: c.boolean("softmax")?.unwrap_or(false),
+            strict: c.boolean("strict")?.unwrap_or(false),
+            drop_input: c.boolean("drop_input")?.unwrap_or(false),
             text: common::name(&c, "text", "text")?,
             confidence: common::name(&c, "confidence", "confidence")?,
         };
@@ -69,6 +77,16 @@ impl Udf for Ctc {
                 )))
             }
         };
+        if self.strict && classes != self.dictionary.len() + 1 {
+            return Err(Error::unsupported_input(format!(
+                "column {:?}: {} classes per step, but the dictionary lists {} (+ the blank = {}): list every class \
+                 but the blank, in order (PaddleOCR: the lines of its keys file, then \" \")",
+                self.column,
+                classes,
+                self.dictionary.len(),
+                self.dictionary.len() + 1
+            )));
+        }
         let fl = col.fixed_size_list()?;
         let values = fl.primitive::<f32>().map_err(|_| {
             Error::unsupported_input(format!("column {:?}: a float32 tensor is required", self.column))
@@ -128,7 +146,19 @@ impl Udf for Ctc {
             valid.push(true);
         }
         let v = if nulls { Some(valid) } else { None };
-        let mut out = OutBatch::from_input(input)?;
+        let mut out = if self.drop_input {
+            let mut out = OutBatch::new(n);
+            out.keep_metadata(input);
+            let decoded = input.columns().iter().position(|c| c.name() == self.column);
+            for (i, c) in input.columns().iter().enumerate() {
+                if Some(i) != decoded {
+                    out.pass_through(c)?;
+                }
+            }
+            out
+        } else {
+            OutBatch::from_input(input)?
+        };
         out.push(Field::new(self.text.clone(), text.finish()?).nullable(true))?;
         out.push(Field::new(self.confidence.clone(), Array::primitive(conf, v)?).nullable(true))?;
         Ok(out)
