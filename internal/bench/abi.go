@@ -81,7 +81,7 @@ func runIdentity(ctx context.Context, e *env, rs []*Result) error {
 		// Several round trips per timing for small batches, so that each
 		// timing is long enough to read.
 		n := max(1, e.p.identityBlock/size)
-		sides, err := interleave(ctx, e.p.reps,
+		sides, err := interleaveMin(ctx, e.p.reps, e.p.inner,
 			func() (float64, error) { return timed(func() error { return transformN(ctx, u, rec, n) }) },
 			func() (float64, error) {
 				return timed(func() error {
@@ -141,7 +141,7 @@ func emptyBatchBenchmark() benchmark {
 			rec := int64Batch(0)
 			defer rec.Release()
 			n := e.p.emptyCalls
-			sides, err := interleave(ctx, e.p.reps*2, func() (float64, error) {
+			sides, err := interleaveMin(ctx, e.p.reps, e.p.inner, func() (float64, error) {
 				s, err := timed(func() error { return transformN(ctx, u, rec, n) })
 				return s / float64(n) * 1e6, err
 			})

@@ -8,7 +8,8 @@
 // Each benchmark compares two sides measured alternately, after one
 // untimed warm-up round (A B A B …), so that the drift of a shared machine
 // hits both; its figure is the median of the per-repetition ratios, with
-// their spread. Nothing here is a timed test: Run never fails on a figure,
+// their spread. Short measurements alternate the sides several times per
+// repetition and keep each side's fastest (other processes only add time). Nothing here is a timed test: Run never fails on a figure,
 // and a missed target is reported as such. WithQuick runs a few
 // repetitions on small inputs (seconds: make test runs it once to check
 // that every benchmark still runs and emits its key).

@@ -28,6 +28,7 @@ func normalizeWasm(lang string) string {
 // params are the sizes and repetitions of a run.
 type params struct {
 	reps          int   // repetitions of each interleaved comparison
+	inner         int   // alternations per repetition of short measurements (the fastest counts)
 	identitySizes []int // batch bytes
 	identityBlock int   // bytes per timed block (several round trips for small batches)
 	emptyCalls    int   // calls per timed block
@@ -45,12 +46,12 @@ type params struct {
 
 var (
 	fullParams = params{
-		reps: 7, identitySizes: []int{1 << 10, 64 << 10, 1 << 20, 16 << 20, 64 << 20}, identityBlock: 16 << 20,
+		reps: 11, inner: 5, identitySizes: []int{1 << 10, 64 << 10, 1 << 20, 16 << 20, 64 << 20}, identityBlock: 16 << 20,
 		emptyCalls: 2000, normRows: 32, normSide: 224, executorRows: 262144, e2eRows: 131072,
 		startupReps: 5, rssRows: 65536, rssReps: 3, scaleBatches: 64, scaleIters: 4 << 20, deadlineIters: 32 << 20,
 	}
 	quickParams = params{
-		reps: 2, identitySizes: []int{1 << 10, 1 << 20}, identityBlock: 1 << 20,
+		reps: 2, inner: 1, identitySizes: []int{1 << 10, 1 << 20}, identityBlock: 1 << 20,
 		emptyCalls: 100, normRows: 2, normSide: 32, executorRows: 4096, e2eRows: 2048,
 		startupReps: 1, rssRows: 512, rssReps: 1, scaleBatches: 4, scaleIters: 1 << 16, deadlineIters: 1 << 20,
 	}

@@ -11,6 +11,8 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+	"unicode"
+	"unicode/utf8"
 )
 
 // The hand-written part of BENCHMARKS.md: WriteMarkdown keeps whatever the
@@ -69,7 +71,9 @@ func (r *Report) WriteMarkdown(w io.Writer, previous []byte, root string) error 
 	}
 	p(" Each ratio compares two sides measured alternately (a warm-up round, then A B A B …) in the same process " +
 		"(start-up and peak RSS: in fresh child processes), so that drift hits both; the value is the median of the " +
-		"per-repetition ratios, and the spread gives their minimum, maximum and interquartile range.")
+		"per-repetition ratios, and the spread gives their minimum, maximum and interquartile range. Short " +
+		"measurements (ABI, normalize, deadline) alternate the sides several times per repetition and keep each " +
+		"side's fastest, since other processes only ever add time.")
 	if r.ORTLibrary != "" {
 		p(" ONNX Runtime %s (`%s`).", r.ORTVersion, r.ORTLibrary)
 	}
@@ -101,7 +105,7 @@ func (r *Report) WriteMarkdown(w io.Writer, previous []byte, root string) error 
 	p("\n## Figures\n")
 	for _, res := range r.Ordered() {
 		p("\n### `%s`: %s\n\n", res.Key, res.Title)
-		p("%s.\n\n", strings.TrimSuffix(res.Measures, "."))
+		p("%s.\n\n", capitalize(strings.TrimSuffix(res.Measures, ".")))
 		p("**%s**", res.ValueText())
 		if res.Target != nil {
 			p(", target %s: **%s**", res.Target.Text, res.Status())
@@ -166,6 +170,14 @@ func why(res *Result) string {
 		return "not measured: " + res.Reason + "."
 	}
 	return res.Note
+}
+
+func capitalize(s string) string {
+	if s == "" {
+		return s
+	}
+	r, n := utf8.DecodeRuneInString(s)
+	return string(unicode.ToUpper(r)) + s[n:]
 }
 
 func cell(s string) string { return strings.ReplaceAll(s, "|", `\|`) }

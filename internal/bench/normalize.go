@@ -136,7 +136,7 @@ func runNormalize(ctx context.Context, e *env, r *Result, lang string) error {
 		}
 	}
 	got.Release()
-	sides, err := interleave(ctx, e.p.reps,
+	sides, err := interleaveMin(ctx, e.p.reps, e.p.inner,
 		func() (float64, error) { return timed(func() error { native(); return nil }) },
 		func() (float64, error) { return timed(func() error { return transformN(ctx, u, rec, 1) }) })
 	if err != nil {

@@ -326,6 +326,40 @@ func interleave(ctx context.Context, reps int, sides ...func() (float64, error))
 	return rounds(ctx, true, reps, sides...)
 }
 
+// interleaveMin is interleave for short measurements on a busy machine:
+// each repetition alternates the sides inner times (A B A B …) and keeps
+// each side's fastest, since the load of other processes only ever adds
+// time to a run.
+func interleaveMin(ctx context.Context, reps, inner int, sides ...func() (float64, error)) ([][]float64, error) {
+	best := make([]float64, len(sides))
+	out := make([][]float64, len(sides))
+	for rep := -1; rep < reps; rep++ {
+		for i := range best {
+			best[i] = -1
+		}
+		for range inner {
+			for i, side := range sides {
+				if err := ctx.Err(); err != nil {
+					return nil, err
+				}
+				v, err := side()
+				if err != nil {
+					return nil, err
+				}
+				if best[i] < 0 || v < best[i] {
+					best[i] = v
+				}
+			}
+		}
+		if rep >= 0 {
+			for i := range sides {
+				out[i] = append(out[i], best[i])
+			}
+		}
+	}
+	return out, nil
+}
+
 // rounds is interleave with the warm-up round optional.
 func rounds(ctx context.Context, warmup bool, reps int, sides ...func() (float64, error)) ([][]float64, error) {
 	out := make([][]float64, len(sides))

@@ -180,7 +180,7 @@ func runDeadline(ctx context.Context, e *env, rs []*Result) error {
 			return err
 		}
 	}
-	sides, err := interleave(ctx, e.p.reps,
+	sides, err := interleaveMin(ctx, e.p.reps, e.p.inner,
 		perIter(func() error { return transformN(ctx, u, recN, 1) }, func() error { return transformN(ctx, u, rec0, 1) }),
 		perIter(call(none, ctx, iters), call(none, ctx, 0)),
 		perIter(call(wz, dctx, iters), call(wz, dctx, 0)))
