@@ -55,8 +55,16 @@ func TestRunawayStopped(t *testing.T) {
 				limit = 64 << 20
 			}
 			opts := []host.Option{host.WithTimeout(deadline), host.WithMemoryLimit(limit)}
-			var lat durations
+			var lat, trapped durations // past the deadline (timeouts); from the call (traps before it)
 			kinds := map[string]int{}
+			note := func(err error, elapsed time.Duration) {
+				var ue *host.UDFError
+				if errors.As(err, &ue) && ue.Kind != host.KindTimeout {
+					trapped = append(trapped, elapsed)
+					return
+				}
+				lat = append(lat, elapsed-deadline)
+			}
 			check := func(err error, what string) bool {
 				var ue *host.UDFError
 				if !errors.As(err, &ue) {
@@ -85,7 +93,7 @@ func TestRunawayStopped(t *testing.T) {
 					}) {
 						return
 					}
-					lat = append(lat, time.Since(start)-deadline)
+					note(err, time.Since(start))
 					if !check(err, fmt.Sprintf("load %d", i)) {
 						return
 					}
@@ -112,7 +120,7 @@ func TestRunawayStopped(t *testing.T) {
 					}) {
 						return
 					}
-					lat = append(lat, time.Since(start)-deadline)
+					note(err, time.Since(start))
 					if !check(err, fmt.Sprintf("batch %d", i)) {
 						return
 					}
@@ -122,8 +130,14 @@ func TestRunawayStopped(t *testing.T) {
 					}
 				}
 			}
-			record(t, "runaway", g.name, fmt.Sprintf("%s: stopped %d/%d (%v); past the %v deadline: median %s, max %s",
-				g.shape, runs, runs, kinds, deadline, ms(lat.median()), ms(lat.max())),
+			text := fmt.Sprintf("%s: stopped %d/%d (%v)", g.shape, runs, runs, kinds)
+			if len(lat) > 0 {
+				text += fmt.Sprintf("; timeouts returned past the %v deadline: median %s, max %s", deadline, ms(lat.median()), ms(lat.max()))
+			}
+			if len(trapped) > 0 {
+				text += fmt.Sprintf("; traps before it, after median %s, max %s", ms(trapped.median()), ms(trapped.max()))
+			}
+			record(t, "runaway", g.name, text,
 				"TestRunawayStopped/"+g.name, map[string]any{
 					"runs": runs, "deadline_ms": deadline.Milliseconds(), "kinds": kinds,
 					"median_ms": float64(lat.median()) / 1e6, "max_ms": float64(lat.max()) / 1e6,
