@@ -47,8 +47,8 @@ type params struct {
 var (
 	fullParams = params{
 		reps: 11, inner: 5, identitySizes: []int{1 << 10, 64 << 10, 1 << 20, 16 << 20, 64 << 20}, identityBlock: 16 << 20,
-		emptyCalls: 2000, normRows: 32, normSide: 224, executorRows: 262144, e2eRows: 131072,
-		startupReps: 5, rssRows: 65536, rssReps: 3, scaleBatches: 64, scaleIters: 4 << 20, deadlineIters: 32 << 20,
+		emptyCalls: 2000, normRows: 32, normSide: 224, executorRows: 131072, e2eRows: 131072,
+		startupReps: 5, rssRows: 65536, rssReps: 3, scaleBatches: 32, scaleIters: 2 << 20, deadlineIters: 8 << 20,
 	}
 	quickParams = params{
 		reps: 2, inner: 1, identitySizes: []int{1 << 10, 1 << 20}, identityBlock: 1 << 20,
