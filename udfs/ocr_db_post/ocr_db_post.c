@@ -2,7 +2,8 @@
  * DBPostProcess): probability map -> text-line boxes. One image row becomes
  * one row per box found (none when it has no text), in reading order, and
  * every other input column is copied to each of its boxes' rows — so the
- * image itself travels on, for a crop stage.
+ * image itself travels on, for a crop stage (udfs_take in udfs.h: a tensor
+ * row is one memcpy; every column type but maps, unions and views).
  *
  * Per image, on the map P (H × W, values clamped to [0, 1], NaN as 0):
  *
@@ -39,7 +40,6 @@
 #define WASINFER_HAS_INIT
 #include "wasinfer.h"
 #include "udfs.h"
-#include "take.h"
 
 #if defined(__clang__)
 #pragma STDC FP_CONTRACT OFF
@@ -399,13 +399,8 @@ int wasinfer_udf_transform(const struct ArrowSchema* in_schema, const struct Arr
   for (int64_t i = 0; i < in_schema->n_children; i++) {
     const struct ArrowSchema* s = in_schema->children[i];
     const char* name = s->name ? s->name : "";
-    const char* bad;
     if (i == jp) continue;
-    if (!take_supported(s, &bad))
-      return wasinfer_set_error_status(WASINFER_UNSUPPORTED_INPUT,
-                                       "column \"%s\": format \"%s\" cannot be copied to each box's row (supported: null, "
-                                       "bool, fixed-width, binary, utf8 and fixed_size_list of those)",
-                                       name, bad);
+    if ((st = udfs_take_check(s)) != WASINFER_OK) return st;
     if (strcmp(name, g.box) == 0 || strcmp(name, g.score) == 0 || strcmp(name, g.line) == 0)
       return wasinfer_set_error_status(WASINFER_UNSUPPORTED_INPUT,
                                        "column \"%s\": the input already has a column of that name (rename the output in the config)",
@@ -446,7 +441,7 @@ int wasinfer_udf_transform(const struct ArrowSchema* in_schema, const struct Arr
   wasinfer_builder b;
   wasinfer_builder_init(&b, out_schema, out, k, in_schema->metadata);
   for (int64_t i = 0; i < in_schema->n_children; i++)
-    if (i != jp) take_column(&b, in_schema->children[i], in->children[i], in->offset, sel, k);
+    if (i != jp) udfs_take(&b, in_schema->children[i], in->children[i], in->offset, sel, k);
   free(sel);
   wasinfer_column cb, cs, cl;
   int64_t shape[2] = {4, 2};
