@@ -19,7 +19,7 @@ export GOFLAGS := $(strip $(filter-out -buildvcs=%,$(GOFLAGS)) -buildvcs=false)
 # committed .wasm files) and `check-tools` (fail naming the apt/npm package of a
 # missing tool). `make udfs` and `make deps` run those in every one that exists;
 # `make test`, `make check` and `make udfs-check` fail while any is missing.
-SUBMAKE_DIRS := sdk/c sdk/rust sdk/go sdk/assemblyscript host/testdata/guests scheduler/testdata udfs vet/testdata examples/digits/udf reliability/testdata/guests examples/ocr/udf internal/bench/testdata
+SUBMAKE_DIRS := sdk/c sdk/rust sdk/go sdk/assemblyscript host/testdata/guests scheduler/testdata udfs vet/testdata examples/digits/udf reliability/testdata/guests internal/bench/testdata
 # dir:target of each guest SDK's native (host) test, run by `make test-native`.
 # sdk/go's `test` runs in `make test-go`, after the root module's tests.
 NATIVE_TESTS := sdk/c:native-test sdk/rust:native-test sdk/assemblyscript:native-test
