@@ -37,7 +37,8 @@ func benchCommand(*slog.Logger) *cli.Command {
 			"Examples:\n" +
 			"  wasinfer bench --quick                       # seconds: every benchmark runs once or twice\n" +
 			"  wasinfer bench --out BENCHMARKS.md --json .cache/bench/bench.json\n" +
-			"  wasinfer bench --only pipeline_vs_bare_ort --cpuprofile cpu.out",
+			"  wasinfer bench --only pipeline_vs_bare_ort --cpuprofile cpu.out\n" +
+			"  wasinfer bench --from .cache/bench/bench.json --out BENCHMARKS.md   # re-render, keeping the notes",
 		Flags: []cli.Flag{
 			&cli.BoolFlag{Name: "quick", Usage: "a few repetitions on small inputs (seconds): checks that everything runs; not figures to quote"},
 			&cli.StringFlag{Name: "json", Usage: "write the report as JSON to `FILE` (- for stdout; stable keys, schema " + bench.Schema + ")"},
@@ -47,6 +48,7 @@ func benchCommand(*slog.Logger) *cli.Command {
 			&cli.DurationFlag{Name: "profile-time", Value: 10 * time.Second, Usage: "how long --cpuprofile runs the pipeline"},
 			&cli.StringFlag{Name: "ort-lib", Usage: "the ONNX Runtime shared library (default: $WASINFER_ORT_LIB, then the cache `make deps` fills)"},
 			&cli.StringFlag{Name: "root", Usage: "the wasinfer checkout `DIR` (default: found from the working directory)"},
+			&cli.StringFlag{Name: "from", Usage: "measure nothing: render the report in `FILE` (a --json report) again, e.g. after editing BENCHMARKS.md's notes"},
 			&cli.BoolFlag{Name: "quiet", Aliases: []string{"q"}, Usage: "no progress lines on stderr"},
 		},
 		Action: runBench,
@@ -83,9 +85,27 @@ func runBench(ctx context.Context, c *cli.Command) error {
 	if p := c.String("cpuprofile"); p != "" {
 		opts = append(opts, bench.WithCPUProfile(p, c.Duration("profile-time")))
 	}
-	rep, err := bench.Run(ctx, opts...)
-	if err != nil {
-		return err
+	var rep *bench.Report
+	if from := c.String("from"); from != "" {
+		for _, f := range []string{"quick", "only", "cpuprofile"} {
+			if c.IsSet(f) {
+				return usageError{fmt.Errorf("%s: --from renders a report without measuring: it takes no --%s", commandName(c), f)}
+			}
+		}
+		f, err := os.Open(from)
+		if err != nil {
+			return err
+		}
+		rep, err = bench.ReadReport(f)
+		f.Close()
+		if err != nil {
+			return fmt.Errorf("%s: %w", from, err)
+		}
+	} else {
+		var err error
+		if rep, err = bench.Run(ctx, opts...); err != nil {
+			return err
+		}
 	}
 	out := c.Root().Writer
 	jsonPath := c.String("json")

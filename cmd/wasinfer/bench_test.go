@@ -86,7 +86,36 @@ func TestBenchQuick(t *testing.T) {
 		}
 	}
 	if !strings.Contains(string(md), bench.NotesBegin) || !strings.Contains(string(md), bench.NotesEnd) {
-		t.Error("BENCHMARKS.md has no notes section")
+		t.Fatal("BENCHMARKS.md has no notes section")
+	}
+
+	// Rendered again from the JSON after the notes were written by hand:
+	// the same file, with the notes kept.
+	notes := "## Hand-written\n\nThe pipeline is slow because *reasons*."
+	before, rest, _ := strings.Cut(string(md), bench.NotesBegin)
+	_, after, _ := strings.Cut(rest, bench.NotesEnd)
+	edited := before + bench.NotesBegin + "\n" + notes + "\n" + bench.NotesEnd + after
+	if err := os.WriteFile(mdPath, []byte(edited), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	code, _, errs = runCLI(t, "bench", "--root", "../..", "--from", jsonPath, "--out", mdPath)
+	if code != exitOK {
+		t.Fatalf("--from: exit %d: %s", code, errs)
+	}
+	again, err := os.ReadFile(mdPath)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := string(bench.Notes(again)); got != notes {
+		t.Errorf("notes after re-rendering: %q, want %q", got, notes)
+	}
+	outside := func(b []byte) string {
+		before, rest, _ := strings.Cut(string(b), bench.NotesBegin)
+		_, after, _ := strings.Cut(rest, bench.NotesEnd)
+		return before + after
+	}
+	if outside(again) != outside(md) {
+		t.Errorf("re-rendered BENCHMARKS.md differs outside the notes:\n%s", again)
 	}
 }
 
@@ -99,6 +128,7 @@ func TestBenchUsageErrors(t *testing.T) {
 		{[]string{"bench", "extra"}, "wasinfer: bench: takes no arguments, got [\"extra\"]\n"},
 		{[]string{"bench", "--only", "nope"}, "wasinfer: bench: --only \"nope\": no such key (keys: " + keys + ")\n"},
 		{[]string{"bench", "--profile-time", "0s"}, "wasinfer: bench: --profile-time 0s: want a positive duration\n"},
+		{[]string{"bench", "--from", "x.json", "--quick"}, "wasinfer: bench: --from renders a report without measuring: it takes no --quick\n"},
 	}
 	for _, c := range cases {
 		code, out, errs := runCLI(t, c.args...)

@@ -74,12 +74,11 @@ func pipelineBenchmark() benchmark {
 				"onnxruntime_go Run calls of the same model with 1 intra-op thread on pre-made [256,1,8,8] tensors " +
 				"(same rows, same batches), interleaved",
 			explain: func(r *Result) string {
-				return fmt.Sprintf("missed: the digits CNN is tiny (%s µs per row in bare ONNX Runtime), so reading Parquet, "+
-					"the two UDF stages (copy in and out of the guest per batch) and writing Parquet cost more than the model: "+
-					"the pipeline spent %s µs of CPU per row against bare ONNX Runtime's %s (cpu_ratio %s), and the model "+
-					"stage, the critical path, was busy for %s of the wall time: with the cores shared, the other stages' "+
-					"CPU is taken from it. The target is for models whose compute dominates; the overhead per row stays "+
-					"the same with a larger model.",
+				return fmt.Sprintf("missed: the digits CNN is tiny (%s µs per row in bare ONNX Runtime). The pipeline spent "+
+					"%s µs of CPU per row against the bare loop's %s (cpu_ratio %s): reading Parquet, the two UDF stages and "+
+					"writing Parquet cost about as much CPU as the model. The model stage, the critical path, was busy for "+
+					"%s of the wall time; on shared cores the other stages' CPU is taken from it. See docs/profile/README.md. "+
+					"The target is for models whose compute dominates: the overhead per row stays the same with a larger model.",
 					formatValue(toFloat(r.Details["bare_us_per_row"])), formatValue(toFloat(r.Details["pipeline_cpu_us_per_row"])),
 					formatValue(toFloat(r.Details["bare_cpu_us_per_row"])), formatValue(toFloat(r.Details["cpu_ratio"])),
 					pct(toFloat(r.Details["model_busy_share"])))

@@ -2,8 +2,10 @@ package bench
 
 import (
 	"bytes"
+	"encoding/json"
 	"fmt"
 	"io"
+	"math"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -121,7 +123,7 @@ func (r *Report) WriteMarkdown(w io.Writer, previous []byte, root string) error 
 		}
 		if len(res.Details) > 0 {
 			p("\n")
-			writeDetails(&b, res.Details)
+			writeDetails(&b, asJSON(res.Details))
 		}
 	}
 	if r.Profile != nil {
@@ -253,18 +255,29 @@ func writeDetails(b *bytes.Buffer, d map[string]any) {
 	}
 }
 
+// asJSON is d as it reads back from the JSON report, so that a report
+// renders the same fresh and read again (ReadReport).
+func asJSON(d map[string]any) map[string]any {
+	b, err := json.Marshal(d)
+	if err != nil {
+		return d
+	}
+	var out map[string]any
+	if json.Unmarshal(b, &out) != nil {
+		return d
+	}
+	return out
+}
+
 func detailText(v any) string {
 	switch x := v.(type) {
 	case nil:
 		return ""
 	case float64:
-		return formatValue(x)
-	case map[string]float64:
-		var parts []string
-		for _, k := range sortedKeys(x) {
-			parts = append(parts, k+" "+formatValue(x[k]))
+		if x == math.Trunc(x) && math.Abs(x) < 1e15 {
+			return strconv.FormatInt(int64(x), 10)
 		}
-		return strings.Join(parts, ", ")
+		return formatValue(x)
 	}
 	return fmt.Sprint(v)
 }

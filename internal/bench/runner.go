@@ -117,6 +117,18 @@ func (r *Report) Failed() []string {
 	return out
 }
 
+// ReadReport reads a report that WriteJSON wrote (to render it again).
+func ReadReport(r io.Reader) (*Report, error) {
+	var rep Report
+	if err := json.NewDecoder(r).Decode(&rep); err != nil {
+		return nil, fmt.Errorf("bench: reading a report: %w", err)
+	}
+	if rep.Schema != Schema {
+		return nil, fmt.Errorf("bench: a report of schema %q; this wasinfer reads %q", rep.Schema, Schema)
+	}
+	return &rep, nil
+}
+
 // WriteJSON writes the report as indented JSON.
 func (r *Report) WriteJSON(w io.Writer) error {
 	enc := json.NewEncoder(w)
