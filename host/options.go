@@ -104,8 +104,8 @@ const DefaultOutputPool = 128 << 20
 // size are given back to the allocator first. Close gives back every idle
 // buffer, and buffers released after Close go back directly. A reused
 // buffer is overwritten in full by the copy out of the guest and its
-// padding zeroed. 0 turns the pool off: every buffer then comes from the
-// allocator. Default DefaultOutputPool (128 MiB).
+// padding zeroed. 0 (or less) turns the pool off: every buffer then comes
+// from the allocator. Default DefaultOutputPool (128 MiB).
 func WithOutputPool(bytes int64) Option { return func(c *config) { c.outputPool = bytes } }
 
 // WithLogger receives the guests' stdout and stderr, a record per line.
