@@ -1,7 +1,6 @@
 package main
 
 import (
-	"context"
 	"encoding/json"
 	"os"
 	"path/filepath"
@@ -10,16 +9,6 @@ import (
 
 	"github.com/wasinfer/wasinfer/internal/bench"
 )
-
-// TestMain lets this test binary stand in for the wasinfer binary when
-// `wasinfer bench` starts itself again for a child measurement (start-up,
-// peak RSS): with bench.ChildEnv set it runs the CLI, not the tests.
-func TestMain(m *testing.M) {
-	if os.Getenv(bench.ChildEnv) != "" {
-		os.Exit(run(context.Background(), os.Args, os.Stdout, os.Stderr))
-	}
-	os.Exit(m.Run())
-}
 
 // TestBenchQuick runs `wasinfer bench --quick` once, as make test does:
 // every benchmark still runs and emits its key, with a number or an

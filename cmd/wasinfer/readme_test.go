@@ -35,8 +35,9 @@ var fence = regexp.MustCompile("(?s)```([a-z]*)\n(.*?)```")
 
 // TestREADMETutorial runs the README's tutorial as a new user would: every
 // sh block of "## Five minutes", in order, in one shell, from the
-// repository root, with bin/wasinfer freshly built (as `make build` does).
-// Scratch paths under /tmp/wasinfer-tour go to a temporary directory.
+// repository root, with this very build as wasinfer (see TestMain), where
+// the tutorial puts bin/ on PATH. Scratch paths under /tmp/wasinfer-tour go
+// to a temporary directory.
 func TestREADMETutorial(t *testing.T) {
 	section := readmeSection(t, "## Five minutes")
 	var script strings.Builder
@@ -59,15 +60,16 @@ func TestREADMETutorial(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	bin := filepath.Join(root, "bin", "wasinfer")
-	build := exec.Command("go", "build", "-o", bin, ".")
-	build.Env = append(os.Environ(), "CGO_ENABLED=1")
-	if out, err := build.CombinedOutput(); err != nil {
-		t.Fatalf("go build: %v\n%s", err, out)
-	}
+	cli := cliDir(t)
 	tour := t.TempDir()
-	cmd := exec.Command("bash", "-c", strings.ReplaceAll(script.String(), "/tmp/wasinfer-tour", tour))
+	text := strings.ReplaceAll(script.String(), "/tmp/wasinfer-tour", tour)
+	if !strings.Contains(text, "$PWD/bin:") {
+		t.Fatal("the tutorial no longer puts bin/ on PATH; update this test")
+	}
+	text = strings.ReplaceAll(text, "$PWD/bin:", cli+":")
+	cmd := exec.Command("bash", "-c", text)
 	cmd.Dir = root
+	cmd.Env = cliEnv(cli)
 	out, err := cmd.CombinedOutput()
 	t.Logf("tutorial output:\n%s", out)
 	if err != nil {

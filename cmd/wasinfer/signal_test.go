@@ -22,17 +22,6 @@ import (
 	"github.com/wasinfer/wasinfer/dataset"
 )
 
-// buildCLI builds the wasinfer binary into a temporary directory.
-func buildCLI(t *testing.T) string {
-	t.Helper()
-	bin := filepath.Join(t.TempDir(), "wasinfer")
-	build := exec.Command("go", "build", "-o", bin, ".")
-	if out, err := build.CombinedOutput(); err != nil {
-		t.Fatalf("go build: %v\n%s", err, out)
-	}
-	return bin
-}
-
 // writeRowGroups writes groups row groups of rows rows each, column x =
 // 0, 1, 2, ...: one split per row group.
 func writeRowGroups(t *testing.T, path string, groups, rows int) {
@@ -71,8 +60,8 @@ func writeRowGroups(t *testing.T, path string, groups, rows int) {
 // were missing: every row once.
 func TestRunInterruptAndResume(t *testing.T) {
 	t0 := time.Now()
-	bin := buildCLI(t)
-	t.Logf("built in %v", time.Since(t0))
+	cli := cliDir(t)
+	bin := filepath.Join(cli, "wasinfer")
 	dir := t.TempDir()
 	const groups, rows = 40, 400
 	writeRowGroups(t, filepath.Join(dir, "in.parquet"), groups, rows)
@@ -94,6 +83,7 @@ sink: {format: parquet, path: out/}
 	defer cancel()
 	var stderr bytes.Buffer
 	cmd := exec.CommandContext(ctx, bin, "run", spec, "--quiet")
+	cmd.Env = cliEnv(cli)
 	cmd.Stderr = &stderr
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
@@ -129,7 +119,9 @@ sink: {format: parquet, path: out/}
 	}
 
 	t.Logf("interrupted run ended after %v", time.Since(t0))
-	out, err := exec.CommandContext(ctx, bin, "run", spec, "--json").Output()
+	rerun := exec.CommandContext(ctx, bin, "run", spec, "--json")
+	rerun.Env = cliEnv(cli)
+	out, err := rerun.Output()
 	t.Logf("rerun ended after %v", time.Since(t0))
 	if err != nil {
 		t.Fatalf("rerun: %v", err)
