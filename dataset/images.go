@@ -109,22 +109,40 @@ func OpenImages(ctx context.Context, inputs []string, opts ...Option) (*ImageSou
 	return s, nil
 }
 
+// MaxImagePixels bounds the width × height an image may declare: an image
+// whose header declares more is a bad row, refused before anything is
+// allocated for its pixels (a 100-byte PNG can declare 60000 × 60000).
+// 1<<28 pixels is 16384 × 16384: 1 GiB of RGBA, 2 GiB at 16 bits a channel.
+const MaxImagePixels = 1 << 28
+
+// checkPixels refuses a declared size past MaxImagePixels.
+func checkPixels(format string, w, h int) error {
+	if w < 1 || h < 1 {
+		return fmt.Errorf("%s image is %d×%d", format, w, h)
+	}
+	if int64(w)*int64(h) > MaxImagePixels {
+		return fmt.Errorf("%s image declares %d×%d pixels, more than the %d this reader decodes (a corrupt or hostile header, or an image to downscale first)", format, w, h, MaxImagePixels)
+	}
+	return nil
+}
+
 func imageSize(path string) (w, h int, err error) {
 	f, err := os.Open(path)
 	if err != nil {
 		return 0, 0, fmt.Errorf("dataset: opening image: %w", err)
 	}
 	defer f.Close()
+	var format string
 	err = guard(path, "decoding", func() error {
-		c, _, err := image.DecodeConfig(f)
-		w, h = c.Width, c.Height
+		c, f2, err := image.DecodeConfig(f)
+		w, h, format = c.Width, c.Height, f2
 		return err
 	})
 	if err != nil {
 		return 0, 0, &RowError{File: path, Err: fmt.Errorf("reading the image header (for the column's shape; or set a resize): %w", err)}
 	}
-	if w < 1 || h < 1 {
-		return 0, 0, &RowError{File: path, Err: fmt.Errorf("image is %d×%d", w, h)}
+	if err := checkPixels(format, w, h); err != nil {
+		return 0, 0, &RowError{File: path, Err: err}
 	}
 	return w, h, nil
 }
@@ -295,6 +313,18 @@ func decodeInto(dst, data []byte, w, h, ch int, resize bool) (err error) {
 			err = fmt.Errorf("decoding image: %v", p)
 		}
 	}()
+	// The header first: a size that does not fit is refused before the
+	// decoder allocates for it.
+	c, format, err := image.DecodeConfig(bytes.NewReader(data))
+	if err != nil {
+		return fmt.Errorf("decoding image: %w", err)
+	}
+	if err := checkPixels(format, c.Width, c.Height); err != nil {
+		return err
+	}
+	if !resize && (c.Width != w || c.Height != h) {
+		return fmt.Errorf("%s image is %d×%d, the column's shape is %d×%d (the first image's): set a resize so every image has one shape", format, c.Width, c.Height, w, h)
+	}
 	src, format, err := image.Decode(bytes.NewReader(data))
 	if err != nil {
 		return fmt.Errorf("decoding image: %w", err)
