@@ -12,6 +12,8 @@
 # and the run summary (per-stage utilization).
 set -euo pipefail
 cd "$(dirname "$0")/.."
+# Where make deps put the models (the pipeline's default is ~/.cache).
+export OCR_MODELS=${OCR_MODELS:-${XDG_CACHE_HOME:-$HOME/.cache}/wasinfer/models/ocr/1.4.2}
 out=$(mktemp -d)
 trap 'rm -rf "$out"' EXIT
 
