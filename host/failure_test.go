@@ -441,3 +441,60 @@ func TestDeadlineCancel(t *testing.T) {
 		t.Fatalf("got %v", err)
 	}
 }
+
+// TestLastErrorFailureIsTransient: when wasinfer_last_error itself traps or
+// runs past the deadline, the failure is that call's (trap, timeout), not a
+// guest error: the instance is replaced and the scheduler may retry
+// (Transient). Found by the reliability suite's last_error_loop guest.
+func TestLastErrorFailureIsTransient(t *testing.T) {
+	const deadline = 300 * time.Millisecond
+	t.Run("transform", func(t *testing.T) {
+		cases := []struct {
+			guest string
+			kind  ErrorKind
+			want  string // the whole error
+		}{
+			{"last_error_trap", KindTrap, `udf "last_error_trap": batch 7: trap: in wasinfer_last_error (after status ERROR): wasm error: unreachable`},
+			{"last_error_loop", KindTimeout, `udf "last_error_loop": batch 7: timeout: stopped after the 300ms deadline: in wasinfer_last_error (after status ERROR): stopped by the host: context deadline exceeded`},
+		}
+		for _, c := range cases {
+			t.Run(c.guest, func(t *testing.T) {
+				ctx := context.Background()
+				mem := memory.NewCheckedAllocator(memory.NewGoAllocator())
+				defer mem.AssertSize(t, 0)
+				u, err := loadGuest(t, c.guest, WithAllocator(mem), WithTimeout(deadline))
+				if err != nil {
+					t.Fatal(err)
+				}
+				defer u.Close(ctx)
+				rec := smallBatch(mem)
+				defer rec.Release()
+				for attempt := range 2 { // the second call runs on the replacement
+					_, err := u.Transform(ctx, 7, rec)
+					var ue *UDFError
+					if !errors.As(err, &ue) || ue.Kind != c.kind {
+						t.Fatalf("attempt %d: got %v, want kind %s", attempt, err, c.kind)
+					}
+					if err.Error() != c.want {
+						t.Fatalf("attempt %d: error:\n got  %s\n want %s", attempt, err, c.want)
+					}
+					if !ue.Replaced() || !ue.Transient() {
+						t.Fatalf("attempt %d: Replaced() = %t, Transient() = %t; want both true", attempt, ue.Replaced(), ue.Transient())
+					}
+				}
+			})
+		}
+	})
+	t.Run("init", func(t *testing.T) {
+		u, err := loadGuest(t, "init_last_error_loop", WithTimeout(deadline))
+		if err == nil {
+			u.Close(context.Background())
+			t.Fatal("loaded; want a timeout")
+		}
+		want := `udf "init_last_error_loop": timeout: stopped after the 300ms deadline: in wasinfer_last_error (after status INVALID_CONFIG): stopped by the host: context deadline exceeded`
+		var ue *UDFError
+		if !errors.As(err, &ue) || ue.Kind != KindTimeout || err.Error() != want {
+			t.Fatalf("error:\n got  %v\n want %s", err, want)
+		}
+	})
+}

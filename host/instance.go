@@ -136,7 +136,15 @@ func (inst *instance) init(ctx context.Context, init api.Function) error {
 		}
 	}
 	if status := abi.Status(int32(st)); status != abi.StatusOK {
-		return fail(KindInit, status, inst.message(ctx), nil)
+		msg, err := inst.message(ctx)
+		if err != nil {
+			kind, what := u.classify(ctx, err, inst)
+			if kind == KindTrap {
+				kind = KindInit
+			}
+			return fail(kind, 0, what, fmt.Errorf("in wasinfer_last_error (after status %s): %w", status, err))
+		}
+		return fail(KindInit, status, msg, nil)
 	}
 	return nil
 }
@@ -196,14 +204,19 @@ func (inst *instance) call1(ctx context.Context, f api.Function, args ...uint64)
 }
 
 // message fetches the guest's last error message (spec §8), at most 64 KiB.
-func (inst *instance) message(ctx context.Context) string {
+// It must run between begin and end. When the call of wasinfer_last_error
+// itself fails (a trap, the deadline, proc_exit), err is that call's error,
+// as callError returns it, for the caller to classify like the failure of
+// any other call: the instance is broken then. A message outside memory is
+// not an error: the message says so.
+func (inst *instance) message(ctx context.Context) (msg string, err error) {
 	v, err := inst.call1(ctx, inst.lastError)
 	if err != nil {
-		return "(no message: wasinfer_last_error failed)"
+		return "", inst.callError(err)
 	}
 	ptr, n := abi.UnpackPtrLen(v)
 	if n == 0 {
-		return ""
+		return "", nil
 	}
 	cut := ""
 	if n > abi.MaxErrorMessage {
@@ -211,9 +224,9 @@ func (inst *instance) message(ctx context.Context) string {
 	}
 	b, ok := inst.mem.Read(ptr, n)
 	if !ok {
-		return fmt.Sprintf("(no message: wasinfer_last_error returned [%#x, +%d) outside memory)", ptr, n)
+		return fmt.Sprintf("(no message: wasinfer_last_error returned [%#x, +%d) outside memory)", ptr, n), nil
 	}
-	return string(b) + cut
+	return string(b) + cut, nil
 }
 
 // classify maps a failed call to an error kind and a short message.
@@ -323,7 +336,11 @@ func (inst *instance) run(ctx context.Context, seq int64, rec arrow.RecordBatch)
 		return fail(kind, 0, msg, err)
 	}
 	if status := abi.Status(int32(st)); status != abi.StatusOK {
-		msg := inst.message(cctx)
+		msg, err := inst.message(cctx)
+		if err != nil {
+			kind, what := u.classify(cctx, err, inst)
+			return fail(kind, 0, what, fmt.Errorf("in wasinfer_last_error (after status %s): %w", status, err))
+		}
 		if status == abi.StatusOutOfMemory {
 			return fail(KindMemory, status, msg, nil)
 		}
