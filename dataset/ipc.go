@@ -1,6 +1,7 @@
 package dataset
 
 import (
+	"bufio"
 	"context"
 	"errors"
 	"fmt"
@@ -95,9 +96,17 @@ func (s *IPCSource) inspect(path string, stream bool) (schema *arrow.Schema, n i
 		return nil, 0, fmt.Errorf("dataset: opening arrow file: %w", err)
 	}
 	defer f.Close()
+	what := "reading the Arrow IPC file footer"
+	if stream {
+		what = "reading the Arrow IPC stream schema"
+	}
+	st, err := f.Stat()
+	if err != nil {
+		return nil, 0, fmt.Errorf("dataset: %s: %w", path, err)
+	}
 	err = guard(path, "reading", func() error {
 		if stream {
-			r, err := ipc.NewReader(f, ipc.WithAllocator(s.cfg.mem))
+			r, err := openIPCStream(bufio.NewReaderSize(f, ipcReadBuffer), st.Size(), s.cfg.mem)
 			if err != nil {
 				return err
 			}
@@ -105,7 +114,11 @@ func (s *IPCSource) inspect(path string, stream bool) (schema *arrow.Schema, n i
 			r.Release()
 			return nil
 		}
-		r, err := ipc.NewFileReader(f, ipc.WithAllocator(s.cfg.mem))
+		checked, err := checkIPCFile(f, st.Size())
+		if err != nil {
+			return err
+		}
+		r, err := ipc.NewFileReader(io.NewSectionReader(f, 0, checked.size), ipc.WithAllocator(s.cfg.mem))
 		if err != nil {
 			return err
 		}
@@ -113,13 +126,23 @@ func (s *IPCSource) inspect(path string, stream bool) (schema *arrow.Schema, n i
 		return r.Close()
 	})
 	if err != nil {
-		what := "reading the Arrow IPC file footer"
-		if stream {
-			what = "reading the Arrow IPC stream schema"
-		}
-		return nil, 0, corrupt(path, what, err)
+		return nil, 0, ipcCorrupt(path, what, err)
 	}
 	return schema, n, nil
+}
+
+// ipcReadBuffer is the read buffer of a stream (messages are read in small
+// pieces: framing, metadata, body).
+const ipcReadBuffer = 64 << 10
+
+// ipcCorrupt is [corrupt] for IPC errors: where the guard refused the
+// metadata, its error alone (arrow-go's wrapping adds nothing).
+func ipcCorrupt(path, doing string, err error) error {
+	var me *ipcMetaError
+	if errors.As(err, &me) {
+		err = me
+	}
+	return corrupt(path, doing, err)
 }
 
 func (s *IPCSource) open(ctx context.Context, i int) (Reader, error) {
@@ -131,18 +154,25 @@ func (s *IPCSource) open(ctx context.Context, i int) (Reader, error) {
 	}
 	r := &ipcReader{f: f, path: path, split: s.splits[i].ID, proj: s.proj, batchSize: int64(s.cfg.batchSize), want: p.batch}
 	err = guard(path, "opening", func() error {
+		st, err := f.Stat()
+		if err != nil {
+			return err
+		}
 		if p.stream {
-			sr, err := ipc.NewReader(f, ipc.WithAllocator(s.cfg.mem))
+			sr, err := openIPCStream(bufio.NewReaderSize(f, ipcReadBuffer), st.Size(), s.cfg.mem)
 			r.stream = sr
 			return err
 		}
-		fr, err := ipc.NewFileReader(f, ipc.WithAllocator(s.cfg.mem))
+		if r.checked, err = checkIPCFile(f, st.Size()); err != nil {
+			return err
+		}
+		fr, err := ipc.NewFileReader(io.NewSectionReader(f, 0, r.checked.size), ipc.WithAllocator(s.cfg.mem))
 		r.file = fr
 		return err
 	})
 	if err != nil {
 		f.Close()
-		return nil, corrupt(path, "opening", err)
+		return nil, ipcCorrupt(path, "opening", err)
 	}
 	return r, nil
 }
@@ -155,8 +185,9 @@ type ipcReader struct {
 	batchSize int64
 	stream    *ipc.Reader
 	file      *ipc.FileReader
-	want      int // the file's batch to read, -1 all
-	next      int // next batch of a file
+	checked   *ipcFile // the file's footer, checked; each batch is checked before it is read
+	want      int      // the file's batch to read, -1 all
+	next      int      // next batch of a file
 	cur       arrow.RecordBatch
 	off       int64
 }
@@ -220,6 +251,9 @@ func (r *ipcReader) nextBatch() (rec arrow.RecordBatch, err error) {
 			if r.want >= r.file.NumRecords() {
 				return fmt.Errorf("the file has %d record batches, the split is batch %d: the file changed", r.file.NumRecords(), r.want)
 			}
+			if err := r.checked.checkBatch(r.want); err != nil {
+				return err
+			}
 			var err error
 			rec, err = r.file.RecordBatch(r.want)
 			if err == nil {
@@ -229,6 +263,9 @@ func (r *ipcReader) nextBatch() (rec arrow.RecordBatch, err error) {
 		}
 		if r.next >= r.file.NumRecords() {
 			return io.EOF
+		}
+		if err := r.checked.checkBatch(r.next); err != nil {
+			return err
 		}
 		var err error
 		rec, err = r.file.RecordBatch(r.next)
@@ -242,7 +279,7 @@ func (r *ipcReader) nextBatch() (rec arrow.RecordBatch, err error) {
 		return nil, io.EOF
 	}
 	if err != nil {
-		return nil, corrupt(r.path, "reading "+r.split, err)
+		return nil, ipcCorrupt(r.path, "reading "+r.split, err)
 	}
 	return rec, nil
 }
