@@ -26,6 +26,8 @@ type instance struct {
 	lastError api.Function
 	watch     *watchdog          // sets the deadline guard's flag (guard.go); nil under the interpreter
 	cancel    context.CancelFunc // ends the deadline under the interpreter
+	cause     func() error       // under the interpreter: why the operation's context is done, nil while it is not
+	stopped   error              // under the interpreter: what cause said when end ran first
 	reader    outputReader       // reused by every batch
 	stack     [4]uint64
 	arena     uint32 // the input block (spec §5.1), reused across calls
@@ -44,17 +46,20 @@ func (u *UDF) newInstance(ctx context.Context) (*instance, error) {
 	}
 	// Start functions run below as ordinary calls, under the deadline.
 	mc := wazero.NewModuleConfig().WithName("").WithStdout(inst.stdout).WithStderr(inst.stderr).WithStartFunctions()
-	cctx, cancel := context.WithTimeout(ctx, u.cfg.timeout)
+	ictx, cancel := context.WithTimeout(ctx, u.cfg.timeout)
 	defer cancel()
 	instErr := func(err error) error {
-		kind, msg := u.classify(cctx, err, nil)
+		kind, msg := u.classify(err, nil)
 		if kind == KindTrap {
 			kind = KindInit
 		}
 		return &UDFError{UDF: u.cfg.name, Batch: -1, Kind: kind, Message: msg, Err: fmt.Errorf("instantiating: %w", err)}
 	}
-	mod, err := u.rt.InstantiateModule(cctx, u.compiled, mc)
+	mod, err := u.rt.InstantiateModule(ictx, u.compiled, mc)
 	if err != nil {
+		if ictx.Err() != nil {
+			err = &interruptError{cause: context.Cause(ictx), trap: err}
+		}
 		return nil, instErr(err)
 	}
 	inst.mod = mod
@@ -68,7 +73,7 @@ func (u *UDF) newInstance(ctx context.Context) (*instance, error) {
 		inst.watch = newWatchdog(flag)
 		starts = []string{startExport, abi.ExportInitialize}
 	}
-	cctx = inst.begin(cctx)
+	cctx := inst.begin(ictx)
 	defer func() { _ = inst.end() }()
 	for _, name := range starts {
 		if f := mod.ExportedFunction(name); f != nil {
@@ -124,7 +129,7 @@ func (inst *instance) init(ctx context.Context, init api.Function) error {
 	inst.stderr.endCall()
 	if err != nil {
 		err = inst.callError(err)
-		kind, msg := u.classify(ctx, err, inst)
+		kind, msg := u.classify(err, inst)
 		if kind == KindTrap {
 			kind = KindInit
 		}
@@ -138,7 +143,7 @@ func (inst *instance) init(ctx context.Context, init api.Function) error {
 	if status := abi.Status(int32(st)); status != abi.StatusOK {
 		msg, err := inst.message(ctx)
 		if err != nil {
-			kind, what := u.classify(ctx, err, inst)
+			kind, what := u.classify(err, inst)
 			if kind == KindTrap {
 				kind = KindInit
 			}
@@ -161,20 +166,36 @@ func (inst *instance) begin(ctx context.Context) context.Context {
 		return ctx
 	}
 	cctx, cancel := context.WithTimeout(ctx, inst.u.cfg.timeout)
-	inst.cancel = cancel
+	inst.cancel, inst.stopped = cancel, nil
+	inst.cause = func() error {
+		if cctx.Err() == nil {
+			return nil
+		}
+		return context.Cause(cctx)
+	}
 	return cctx
 }
 
-// end ends the operation begin started; it may be called more than once.
-// It returns why the host stopped the guest, nil if it did not; an instance
-// the host stopped is broken (its flag stays set).
+// end ends the operation begin started; it may be called more than once
+// and returns the same each time: why the host stopped the guest (the
+// deadline passed or the caller's context ended during the operation), nil
+// if it did not. An instance the host stopped is broken: the guard's flag
+// stays set; under the interpreter wazero may have closed the module.
+//
+// Under the interpreter, end reads the cause before it cancels the
+// operation's context: from then on that context is done whatever happened,
+// so nothing may judge a failure by it (classify does not).
 func (inst *instance) end() error {
 	if inst.watch == nil {
 		if inst.cancel != nil {
+			inst.stopped = inst.cause()
 			inst.cancel()
-			inst.cancel = nil
+			inst.cancel, inst.cause = nil, nil
 		}
-		return nil
+		if inst.stopped != nil {
+			inst.broken = true
+		}
+		return inst.stopped
 	}
 	cause := inst.watch.disarm()
 	if cause != nil {
@@ -229,8 +250,11 @@ func (inst *instance) message(ctx context.Context) (msg string, err error) {
 	return string(b) + cut, nil
 }
 
-// classify maps a failed call to an error kind and a short message.
-func (u *UDF) classify(ctx context.Context, err error, inst *instance) (ErrorKind, string) {
+// classify maps a failed call to an error kind and a short message. A call
+// the host stopped is known by its error alone: wazero's exit code (the
+// interpreter's WithCloseOnContextDone) or an *interruptError (callError,
+// from end), never by a context, which end cancels.
+func (u *UDF) classify(err error, inst *instance) (ErrorKind, string) {
 	var exit *sys.ExitError
 	if errors.As(err, &exit) {
 		switch exit.ExitCode() {
@@ -244,12 +268,6 @@ func (u *UDF) classify(ctx context.Context, err error, inst *instance) (ErrorKin
 	var stop *interruptError
 	if errors.As(err, &stop) {
 		if errors.Is(stop.cause, context.DeadlineExceeded) {
-			return KindTimeout, fmt.Sprintf("stopped after the %s deadline", u.cfg.timeout)
-		}
-		return KindCanceled, "call canceled"
-	}
-	if ctx.Err() != nil {
-		if errors.Is(ctx.Err(), context.DeadlineExceeded) {
 			return KindTimeout, fmt.Sprintf("stopped after the %s deadline", u.cfg.timeout)
 		}
 		return KindCanceled, "call canceled"
@@ -316,7 +334,7 @@ func (inst *instance) run(ctx context.Context, seq int64, rec arrow.RecordBatch)
 			return fail(KindMemory, 0, fmt.Sprintf("no room for a %d-byte input batch under the memory limit of %d bytes", sizing.pos, u.limitBytes()), nil)
 		}
 		err = inst.callError(err)
-		kind, msg := u.classify(cctx, err, inst)
+		kind, msg := u.classify(err, inst)
 		return fail(kind, 0, msg, err)
 	}
 	buf, ok := inst.mem.Read(inst.arena, uint32(sizing.pos))
@@ -332,13 +350,13 @@ func (inst *instance) run(ctx context.Context, seq int64, rec arrow.RecordBatch)
 	st, err := inst.call1(cctx, inst.transform, uint64(inS), uint64(inA), uint64(outS), uint64(outA))
 	if err != nil {
 		err = inst.callError(err)
-		kind, msg := u.classify(cctx, err, inst)
+		kind, msg := u.classify(err, inst)
 		return fail(kind, 0, msg, err)
 	}
 	if status := abi.Status(int32(st)); status != abi.StatusOK {
 		msg, err := inst.message(cctx)
 		if err != nil {
-			kind, what := u.classify(cctx, err, inst)
+			kind, what := u.classify(err, inst)
 			return fail(kind, 0, what, fmt.Errorf("in wasinfer_last_error (after status %s): %w", status, err))
 		}
 		if status == abi.StatusOutOfMemory {
@@ -354,7 +372,7 @@ func (inst *instance) run(ctx context.Context, seq int64, rec arrow.RecordBatch)
 	if _, err := inst.call1(cctx, inst.release, uint64(outS), uint64(outA)); err != nil {
 		out.Release()
 		err = inst.callError(err)
-		kind, msg := u.classify(cctx, err, inst)
+		kind, msg := u.classify(err, inst)
 		return fail(kind, 0, msg, fmt.Errorf("in wasinfer_release: %w", err))
 	}
 	if int64(inst.mem.Size()) > u.recycleBytes() {
