@@ -2,6 +2,7 @@ package dataset
 
 import (
 	"fmt"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -124,25 +125,25 @@ func (p *fbPath) field(name string) *fbPath { return &fbPath{up: p, name: name} 
 func (p *fbPath) elem(i int) *fbPath        { return &fbPath{up: p, i: i} }
 
 func (p *fbPath) String() string {
-	var parts []string
+	// Segments: a field name with the index that follows it.
+	var segs []string
+	idx := ""
 	for q := p; q != nil; q = q.up {
-		if q.name == "" && q.up == nil {
+		if q.name == "" {
+			idx = "[" + strconv.Itoa(q.i) + "]" + idx
 			continue
 		}
-		if q.name == "" {
-			parts = append(parts, "["+strconv.Itoa(q.i)+"]")
-		} else {
-			parts = append(parts, q.name)
-		}
+		segs = append(segs, q.name+idx)
+		idx = ""
 	}
-	var b strings.Builder
-	for i := len(parts) - 1; i >= 0; i-- {
-		if b.Len() > 0 && parts[i][0] != '[' {
-			b.WriteByte('.')
-		}
-		b.WriteString(parts[i])
+	slices.Reverse(segs)
+	// A path through deeply nested fields keeps its two ends.
+	const ends = 4
+	if len(segs) > 3*ends {
+		n := len(segs) - 2*ends
+		return strings.Join(segs[:ends], ".") + fmt.Sprintf(" …%d more… ", n) + strings.Join(segs[len(segs)-ends:], ".")
 	}
-	return b.String()
+	return strings.Join(segs, ".")
 }
 
 // fbuf walks one flatbuffer: b is the buffer, base the file offset of
@@ -272,7 +273,9 @@ func (f *fbuf) vector(p *fbPath, t fbTable, slot, elem int, name, what string) (
 	count := int64(f.u32(int(v)))
 	start64 := v + flatbuffers.SizeUOffsetT
 	need := count * int64(elem)
-	if left := int64(len(f.b)) - start64; need > left {
+	if left := int64(len(f.b)) - start64; need > left && elem == 1 {
+		return 0, 0, f.fail(p.field(name), "a string of %d bytes at byte %d runs past the end of the metadata (%d bytes remain)", count, f.at(v), left)
+	} else if need > left {
 		return 0, 0, f.fail(p.field(name), "a vector of %d %s at byte %d needs %d bytes, %d remain in the metadata", count, what, f.at(v), need, left)
 	}
 	if err := f.spend(p.field(name), flatbuffers.SizeUOffsetT+need); err != nil {
@@ -289,7 +292,7 @@ func (f *fbuf) elem(p *fbPath, start, i int) (fbTable, error) {
 
 // str checks the string in slot.
 func (f *fbuf) str(p *fbPath, t fbTable, slot int, name string) error {
-	_, _, err := f.vector(p, t, slot, 1, name, "bytes")
+	_, _, err := f.vector(p, t, slot, 1, name, "")
 	return err
 }
 
@@ -487,6 +490,7 @@ type ipcMsgInfo struct {
 	// buffers vector, for checking the length prefixes in the body.
 	compressed       bool
 	bufStart, bufLen int
+	batchPath        string // "RecordBatch", "DictionaryBatch.data"
 }
 
 // checkMessage checks the metadata of one IPC message (the Message
@@ -525,7 +529,7 @@ func checkMessage(b []byte, base int64) (ipcMsgInfo, error) {
 	default:
 		return info, f.fail((*fbPath)(nil).field("header_type"), "a %s message: Arrow IPC data holds Schema, DictionaryBatch and RecordBatch messages", ipcHeaderName(info.typ))
 	}
-	hp := (*fbPath)(nil).field("header")
+	hp := (*fbPath)(nil).field(ipcHeaderName(info.typ))
 	h, ok, err := f.child(nil, m, slotMessageHeader, "header")
 	if err != nil {
 		return info, err
@@ -590,7 +594,7 @@ func (f *fbuf) recordBatch(p *fbPath, t fbTable, info *ipcMsgInfo) error {
 		at := bstart + i*ipcBufferSize
 		off, length := f.i64(at), f.i64(at+8)
 		if off < 0 || length < 0 || off > info.bodyLen || length > info.bodyLen-off {
-			return f.fail(p.field("buffers").elem(i), "%d bytes at offset %d of a %d-byte body", length, off, info.bodyLen)
+			return f.fail(p.field("buffers").elem(i), "%d bytes at offset %d run past the body's %d bytes", length, off, info.bodyLen)
 		}
 	}
 	if c, ok, err := f.child(p, t, slotBatchCompression, "compression"); err != nil {
@@ -611,7 +615,7 @@ func (f *fbuf) recordBatch(p *fbPath, t fbTable, info *ipcMsgInfo) error {
 		if method >= 0 && f.u8(method) != 0 {
 			return f.fail(cp.field("method"), "method %d is not BUFFER (0)", f.u8(method))
 		}
-		info.compressed, info.bufStart, info.bufLen = true, bstart, nbuf
+		info.compressed, info.bufStart, info.bufLen, info.batchPath = true, bstart, nbuf, p.String()
 	}
 	vstart, nv, err := f.vector(p, t, slotBatchVariadic, 8, "variadicBufferCounts", "counts")
 	if err != nil {
@@ -657,7 +661,7 @@ func checkFooter(b []byte, base, end int64) (ipcFooter, error) {
 		return out, err
 	}
 	if !ok {
-		return out, f.fail(nil, "the footer has no schema")
+		return out, f.fail(nil, "it has no schema")
 	}
 	if err := f.schema((*fbPath)(nil).field("schema"), s); err != nil {
 		return out, err

@@ -130,7 +130,7 @@ func (f *ipcFile) checkBlock(b ipcBlock, what string, want int) error {
 		return fail("a %s message where the footer says a %s is", ipcHeaderName(info.typ), ipcHeaderName(want))
 	}
 	if info.bodyLen != b.body {
-		return fail("the message declares a %d-byte body, the footer %d bytes", info.bodyLen, b.body)
+		return fail("the message declares a body of %d bytes, the footer %d", info.bodyLen, b.body)
 	}
 	if !info.compressed {
 		return nil
@@ -160,7 +160,7 @@ func checkDecompressed(meta []byte, info ipcMsgInfo, prefix func(off int64) (int
 			continue
 		}
 		if length < 8 {
-			return &ipcMetaError{Path: fmt.Sprintf("buffers[%d]", i), Msg: fmt.Sprintf("a compressed buffer of %d bytes cannot hold its 8-byte length prefix", length)}
+			return &ipcMetaError{Path: fmt.Sprintf("%s.buffers[%d]", info.batchPath, i), Msg: fmt.Sprintf("a compressed buffer of %d bytes cannot hold its 8-byte length prefix", length)}
 		}
 		n, err := prefix(off)
 		if err != nil {
@@ -170,7 +170,7 @@ func checkDecompressed(meta []byte, info ipcMsgInfo, prefix func(off int64) (int
 			continue
 		}
 		if n < 0 || n > ipcMaxDecompressed-total {
-			return &ipcMetaError{Path: fmt.Sprintf("buffers[%d]", i), Msg: fmt.Sprintf("decompresses to %d bytes: the buffers of a message may decompress to at most %d bytes (%d before this one)", n, ipcMaxDecompressed, total)}
+			return &ipcMetaError{Path: fmt.Sprintf("%s.buffers[%d]", info.batchPath, i), Msg: fmt.Sprintf("decompresses to %d bytes: the buffers of a message may decompress to at most %d bytes (%d before this one)", n, ipcMaxDecompressed, total)}
 		}
 		total += n
 	}

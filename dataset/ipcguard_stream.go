@@ -111,7 +111,7 @@ func (r *ipcMessageReader) Message() (*ipc.Message, error) {
 	case metaLen < 4:
 		return nil, fail("the message declares %d bytes of metadata", metaLen)
 	case metaLen > r.left:
-		return nil, fail("the message declares %d bytes of metadata, %d bytes remain in the stream", metaLen, r.left)
+		return nil, fail("the message declares %d bytes of metadata, %d remain in the stream", metaLen, r.left)
 	case metaLen > ipcMaxMetadata:
 		return nil, fail("the message declares %d bytes of metadata, more than the limit of %d", metaLen, ipcMaxMetadata)
 	}
@@ -125,7 +125,7 @@ func (r *ipcMessageReader) Message() (*ipc.Message, error) {
 		return nil, where(err, r.where(start))
 	}
 	if info.bodyLen > r.left {
-		return nil, fail("the message declares a %d-byte body, %d bytes remain in the stream", info.bodyLen, r.left)
+		return nil, fail("the message declares a body of %d bytes, %d remain in the stream", info.bodyLen, r.left)
 	}
 	body := memory.NewResizableBuffer(r.mem)
 	defer body.Release()
