@@ -1,0 +1,197 @@
+package dataset
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"testing"
+
+	"github.com/apache/arrow-go/v18/arrow"
+	"github.com/apache/arrow-go/v18/arrow/ipc"
+	"github.com/apache/arrow-go/v18/arrow/memory"
+
+	"github.com/wasinfer/wasinfer/internal/corpus"
+)
+
+var rewriteIPCSeeds = flag.Bool("rewrite-ipc-seeds", false, "rewrite testdata/fuzz/FuzzIPCGuard from the test's generators")
+
+// FuzzIPCGuard: any bytes, read as an Arrow IPC file and as a stream. The
+// guard never panics and refuses with an *ipcMetaError or an I/O error;
+// what it accepts, arrow-go reads (its panics recovered, as the source
+// does) holding at most the decompression limit plus a small multiple of
+// the input in Arrow buffers, and nothing is left allocated when it
+// finishes without a panic.
+func FuzzIPCGuard(f *testing.F) {
+	f.Fuzz(func(t *testing.T, data []byte) {
+		checked := memory.NewCheckedAllocator(memory.NewGoAllocator())
+		mem := &peakAllocator{mem: checked}
+		panicked := fuzzIPCFile(t, data, mem)
+		panicked = fuzzIPCStream(t, data, mem) || panicked
+		if bound := ipcMaxDecompressed + 4*len(data) + 1<<20; mem.peak > bound {
+			t.Errorf("%d bytes of Arrow buffers at once for %d bytes of input, more than %d", mem.peak, len(data), bound)
+		}
+		if !panicked {
+			checked.AssertSize(t, 0)
+		}
+	})
+}
+
+// guardRefusal fails t unless err is what the guard refuses with.
+func guardRefusal(t *testing.T, err error) {
+	t.Helper()
+	var me *ipcMetaError
+	if !errors.As(err, &me) && !errors.Is(err, io.ErrUnexpectedEOF) {
+		t.Fatalf("the guard refused with %T: %v", err, err)
+	}
+}
+
+// recovered runs f, reporting whether it panicked.
+func recovered(f func()) (panicked bool) {
+	defer func() {
+		if recover() != nil {
+			panicked = true
+		}
+	}()
+	f()
+	return false
+}
+
+// fuzzIPCFile checks data as a file, then reads what the guard accepted
+// with arrow-go. It reports whether arrow-go panicked.
+func fuzzIPCFile(t *testing.T, data []byte, mem memory.Allocator) bool {
+	c, err := checkIPCFile(bytes.NewReader(data), int64(len(data)))
+	if err != nil {
+		guardRefusal(t, err)
+		return false
+	}
+	var ok []int
+	for i := range c.footer.batches {
+		if err := c.checkBatch(i); err != nil {
+			guardRefusal(t, err)
+			continue
+		}
+		ok = append(ok, i)
+	}
+	return recovered(func() {
+		r, err := ipc.NewFileReader(bytes.NewReader(data), ipc.WithAllocator(mem))
+		if err != nil {
+			return
+		}
+		defer r.Close()
+		if r.NumRecords() != len(c.footer.batches) {
+			t.Fatalf("arrow-go sees %d record batches, the guard %d", r.NumRecords(), len(c.footer.batches))
+		}
+		for _, i := range ok {
+			if rec, err := r.RecordBatchAt(i); err == nil {
+				rec.Release()
+			}
+		}
+	})
+}
+
+// fuzzIPCStream reads data as a stream: the guard's message reader alone,
+// then arrow-go's stream reader over it. It reports whether arrow-go
+// panicked.
+func fuzzIPCStream(t *testing.T, data []byte, mem memory.Allocator) bool {
+	mr := newIPCMessageReader(bytes.NewReader(data), int64(len(data)), mem)
+	for {
+		if _, err := mr.Message(); err != nil {
+			if !errors.Is(err, io.EOF) {
+				guardRefusal(t, err)
+			}
+			break
+		}
+	}
+	mr.Release()
+	return recovered(func() {
+		r, err := openIPCStream(bytes.NewReader(data), int64(len(data)), mem)
+		if err != nil {
+			return
+		}
+		defer r.Release()
+		for r.Next() {
+		}
+	})
+}
+
+// ipcSeeds are the seeds of FuzzIPCGuard: valid files and streams (hand
+// made, written by the IPC sink from corpus cases, committed test
+// vectors) and every damaged one of the refusal tests.
+func ipcSeeds(t *testing.T) map[string][]byte {
+	seeds := map[string][]byte{
+		"good-batch.arrow":  batchFile(batchMsg(le64(7), goodBatch)),
+		"good-batch.arrows": ipcStreamOf(schemaMsg(), batchMsg(le64(7), goodBatch)),
+	}
+	for _, r := range ipcRefusals {
+		seeds["damaged-"+r.name] = r.data(t)
+	}
+	for _, p := range []string{"../udfs/argmax/vectors/01-in.arrow", "../udfs/ctc_decode/vectors/01-out.arrow"} {
+		b, err := os.ReadFile(p)
+		if err != nil {
+			t.Fatal(err)
+		}
+		seeds["committed-"+filepath.Base(filepath.Dir(filepath.Dir(p)))+"-"+filepath.Base(p)] = b
+	}
+	ctx := context.Background()
+	mem := memory.NewGoAllocator()
+	want := []string{"dictionary_int8_utf8", "map_utf8_list", "tensor_float32", "metadata", "no_columns"}
+	for _, c := range corpus.Batches(mem) {
+		if !slices.Contains(want, c.Name) {
+			c.Batch.Release()
+			continue
+		}
+		for _, stream := range []bool{false, true} {
+			dir := t.TempDir()
+			sink, err := OpenSink(ctx, dir, FormatIPC, WithIPCStream(stream))
+			if err != nil {
+				t.Fatal(err)
+			}
+			writeSplits(t, sink, []Split{{Index: 0, ID: "corpus", Rows: c.Batch.NumRows()}}, []arrow.RecordBatch{c.Batch})
+			must(t, sink.Close(ctx))
+			files, _ := filepath.Glob(filepath.Join(dir, "part-*"))
+			b, err := os.ReadFile(files[0])
+			if err != nil {
+				t.Fatal(err)
+			}
+			seeds["corpus-"+c.Name+map[bool]string{false: ".arrow", true: ".arrows"}[stream]] = b
+		}
+		c.Batch.Release()
+	}
+	return seeds
+}
+
+// TestIPCGuardSeeds: testdata/fuzz/FuzzIPCGuard holds the seeds that
+// ipcSeeds makes (go test -run TestIPCGuardSeeds -rewrite-ipc-seeds
+// rewrites them), so the fuzz target starts from valid files and from
+// every damaged one the refusal tests know.
+func TestIPCGuardSeeds(t *testing.T) {
+	dir := filepath.Join("testdata", "fuzz", "FuzzIPCGuard")
+	seeds := ipcSeeds(t)
+	if *rewriteIPCSeeds {
+		must(t, os.RemoveAll(dir))
+		must(t, os.MkdirAll(dir, 0o755))
+	}
+	for name, b := range seeds {
+		path := filepath.Join(dir, strings.ReplaceAll(name, ".", "_"))
+		content := fmt.Sprintf("go test fuzz v1\n[]byte(%q)\n", b)
+		if *rewriteIPCSeeds {
+			must(t, os.WriteFile(path, []byte(content), 0o644))
+			continue
+		}
+		got, err := os.ReadFile(path)
+		if err != nil || string(got) != content {
+			t.Errorf("%s is missing or stale: run go test ./dataset/ -run TestIPCGuardSeeds -rewrite-ipc-seeds", path)
+		}
+	}
+	entries, _ := os.ReadDir(dir)
+	if len(entries) != len(seeds) && !*rewriteIPCSeeds {
+		t.Errorf("%s holds %d files, ipcSeeds makes %d", dir, len(entries), len(seeds))
+	}
+}
