@@ -172,7 +172,7 @@ func decodeSchema(s string, mem memory.Allocator) (schema *arrow.Schema, err err
 		return nil, err
 	}
 	err = guard("", "decoding the stored schema", func() error {
-		r, err := ipc.NewReader(bytes.NewReader(raw), ipc.WithAllocator(mem))
+		r, err := openIPCStream(bytes.NewReader(raw), int64(len(raw)), mem)
 		if err != nil {
 			return err
 		}

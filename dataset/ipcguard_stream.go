@@ -1,6 +1,8 @@
 package dataset
 
 import (
+	"bytes"
+	"encoding/base64"
 	"encoding/binary"
 	"errors"
 	"fmt"
@@ -147,4 +149,38 @@ func (r *ipcMessageReader) Message() (*ipc.Message, error) {
 	r.msg = ipc.NewMessage(mb, body)
 	r.n++
 	return r.msg, nil
+}
+
+// pqarrowSchemaKey is the Parquet key-value metadata under which pqarrow
+// stores the Arrow schema (base64 of an IPC stream) and decodes it with
+// arrow-go's IPC reader when it opens a file.
+const pqarrowSchemaKey = "ARROW:schema"
+
+// checkStoredSchema checks an Arrow schema stored in Parquet key-value
+// metadata (base64 of an IPC stream: pqarrow's ARROW:schema, the sink's
+// wasinfer:arrow_schema) before arrow-go decodes it: every message of the
+// stream passes the guard. A value that is not base64 is left to the
+// decoder, which refuses it. Errors are *ipcMetaError.
+func checkStoredSchema(b64 string) error {
+	// As pqarrow decodes it: padded when the length allows, else raw.
+	var raw []byte
+	var err error
+	if len(b64)%4 == 0 {
+		raw, err = base64.StdEncoding.DecodeString(b64)
+	}
+	if len(raw) == 0 || err != nil {
+		if raw, err = base64.RawStdEncoding.DecodeString(b64); err != nil {
+			return nil
+		}
+	}
+	mr := newIPCMessageReader(bytes.NewReader(raw), int64(len(raw)), memory.DefaultAllocator)
+	defer mr.Release()
+	for {
+		if _, err := mr.Message(); err != nil {
+			if errors.Is(err, io.EOF) {
+				return nil
+			}
+			return err
+		}
+	}
 }

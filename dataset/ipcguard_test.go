@@ -3,6 +3,7 @@ package dataset
 import (
 	"bytes"
 	"context"
+	"encoding/base64"
 	"encoding/binary"
 	"errors"
 	"fmt"
@@ -16,6 +17,8 @@ import (
 	"github.com/apache/arrow-go/v18/arrow/array"
 	"github.com/apache/arrow-go/v18/arrow/ipc"
 	"github.com/apache/arrow-go/v18/arrow/memory"
+	"github.com/apache/arrow-go/v18/parquet"
+	"github.com/apache/arrow-go/v18/parquet/pqarrow"
 
 	"github.com/wasinfer/wasinfer/internal/corpus"
 )
@@ -524,4 +527,56 @@ func TestIPCGuardCommittedFiles(t *testing.T) {
 			sameAsBare(t, p, filepath.Ext(p) == ".arrows", checkedMem(t))
 		})
 	}
+}
+
+// TestIPCGuardParquetStoredSchema: a Parquet file whose stored Arrow
+// schema (pqarrow's ARROW:schema, which pqarrow decodes with arrow-go's
+// IPC reader when it opens the file) is a damaged IPC stream is refused
+// as corrupt, not a fatal out-of-memory; a damaged wasinfer:arrow_schema
+// is ignored (the source falls back to the schema pqarrow gives).
+func TestIPCGuardParquetStoredSchema(t *testing.T) {
+	damaged := base64.StdEncoding.EncodeToString(ipcStreamOf(ipcMsg{meta: msgMeta(func(w *fbw) fbOff {
+		return w.message(ipcSchema, w.schema(w.tables(w.int64Field("x")), w.claims(huge)), 0, 0)
+	})}))
+	schema := arrow.NewSchema([]arrow.Field{{Name: "x", Type: arrow.PrimitiveTypes.Int64, Nullable: true}}, nil)
+	write := func(t *testing.T, key string) string {
+		path := filepath.Join(t.TempDir(), "x.parquet")
+		f, err := os.Create(path)
+		must(t, err)
+		fw, err := pqarrow.NewFileWriter(schema, f, parquet.NewWriterProperties(), pqarrow.NewArrowWriterProperties())
+		must(t, err)
+		b := array.NewInt64Builder(memory.DefaultAllocator)
+		defer b.Release()
+		b.Append(7)
+		arr := b.NewArray()
+		defer arr.Release()
+		rec := array.NewRecordBatch(schema, []arrow.Array{arr}, 1)
+		defer rec.Release()
+		must(t, fw.Write(rec))
+		must(t, fw.AppendKeyValueMetadata(key, damaged))
+		must(t, fw.Close())
+		return path
+	}
+	ctx := context.Background()
+	t.Run("ARROW:schema", func(t *testing.T) {
+		path := write(t, pqarrowSchemaKey)
+		_, err := OpenParquet(ctx, []string{path})
+		want := "dataset: corrupt file: " + path + ": reading the parquet schema: the stored Arrow schema (ARROW:schema): message 0 (at byte 0): Schema.custom_metadata: a vector of 2147483647 tables at byte 60 needs 8589934588 bytes, 64 remain in the metadata"
+		if err == nil || err.Error() != want {
+			t.Errorf("error\n got %v\nwant %s", err, want)
+		}
+	})
+	t.Run(arrowSchemaKey, func(t *testing.T) {
+		mem := checkedMem(t)
+		src, err := OpenParquet(ctx, []string{write(t, arrowSchemaKey)}, WithAllocator(mem))
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer src.Close()
+		recs := readAll(t, src)
+		defer release(recs)
+		if len(recs) != 1 || recs[0].Column(0).(*array.Int64).Value(0) != 7 {
+			t.Fatalf("read %v", recs)
+		}
+	})
 }

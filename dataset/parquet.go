@@ -140,6 +140,11 @@ func (s *ParquetSource) openFile(path string) (pf *file.Reader, fr *pqarrow.File
 	if err != nil {
 		return nil, nil, corrupt(path, "reading the parquet footer", err)
 	}
+	if v := pf.MetaData().KeyValueMetadata().FindValue(pqarrowSchemaKey); v != nil {
+		if err := checkStoredSchema(*v); err != nil { // pqarrow decodes it with arrow-go's IPC reader
+			return nil, nil, corrupt(path, "reading the parquet schema: the stored Arrow schema ("+pqarrowSchemaKey+")", err)
+		}
+	}
 	fr, err = pqarrow.NewFileReader(pf, pqarrow.ArrowReadProperties{BatchSize: int64(s.cfg.batchSize)}, s.cfg.mem)
 	if err != nil {
 		return nil, nil, corrupt(path, "reading the parquet schema", err)
