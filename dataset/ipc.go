@@ -118,7 +118,7 @@ func (s *IPCSource) inspect(path string, stream bool) (schema *arrow.Schema, n i
 		if err != nil {
 			return err
 		}
-		r, err := ipc.NewFileReader(io.NewSectionReader(f, 0, checked.size), ipc.WithAllocator(s.cfg.mem))
+		r, err := ipc.NewFileReader(checked, ipc.WithAllocator(s.cfg.mem))
 		if err != nil {
 			return err
 		}
@@ -166,7 +166,7 @@ func (s *IPCSource) open(ctx context.Context, i int) (Reader, error) {
 		if r.checked, err = checkIPCFile(f, st.Size()); err != nil {
 			return err
 		}
-		fr, err := ipc.NewFileReader(io.NewSectionReader(f, 0, r.checked.size), ipc.WithAllocator(s.cfg.mem))
+		fr, err := ipc.NewFileReader(r.checked, ipc.WithAllocator(s.cfg.mem))
 		r.file = fr
 		return err
 	})

@@ -28,11 +28,66 @@ const ipcContinuation = 0xFFFFFFFF
 // ipcTrailer is the footer length (int32) and the closing magic.
 const ipcTrailer = 4 + 6
 
-// ipcFile is an Arrow IPC file whose footer the guard has checked.
+// ipcFile is an Arrow IPC file whose footer the guard has checked. It is
+// also the ipc.ReadAtSeeker to give arrow-go (of size bytes): reads of
+// the footer, the trailer and the metadata of the messages the guard has
+// checked are served from the bytes it checked, so arrow-go decodes
+// exactly those and the file is not read twice; other reads go to r. Used
+// by one goroutine.
 type ipcFile struct {
 	r      io.ReaderAt
 	size   int64
 	footer ipcFooter
+	// checked holds the bytes the guard checked, by file offset: the
+	// footer, the trailer, the dictionaries' metadata, the last checked
+	// record batch's metadata (at lastBatch).
+	checked   map[int64][]byte
+	lastBatch int64
+	pos       int64 // for Read and Seek
+}
+
+// ReadAt reads from the checked bytes when they hold p exactly from off,
+// else from the file, never past size.
+func (f *ipcFile) ReadAt(p []byte, off int64) (int, error) {
+	if b, ok := f.checked[off]; ok && len(p) <= len(b) {
+		return copy(p, b), nil
+	}
+	if off < 0 {
+		return 0, errors.New("dataset: negative offset")
+	}
+	if off >= f.size {
+		return 0, io.EOF
+	}
+	if left := f.size - off; int64(len(p)) > left {
+		n, err := f.r.ReadAt(p[:left], off)
+		if err == nil {
+			err = io.EOF
+		}
+		return n, err
+	}
+	return f.r.ReadAt(p, off)
+}
+
+// Read reads from the current offset.
+func (f *ipcFile) Read(p []byte) (int, error) {
+	n, err := f.ReadAt(p, f.pos)
+	f.pos += int64(n)
+	return n, err
+}
+
+// Seek sets the offset of Read; the end is size.
+func (f *ipcFile) Seek(offset int64, whence int) (int64, error) {
+	switch whence {
+	case io.SeekCurrent:
+		offset += f.pos
+	case io.SeekEnd:
+		offset += f.size
+	}
+	if offset < 0 {
+		return 0, errors.New("dataset: seeking before the start of the file")
+	}
+	f.pos = offset
+	return offset, nil
 }
 
 // checkIPCFile checks the footer of the Arrow IPC file r of size bytes,
@@ -79,9 +134,10 @@ func checkIPCFile(r io.ReaderAt, size int64) (*ipcFile, error) {
 	if err != nil {
 		return nil, where(err, fmt.Sprintf("the footer (%d bytes at byte %d)", footerLen, start))
 	}
-	f := &ipcFile{r: r, size: size, footer: footer}
+	f := &ipcFile{r: r, size: size, footer: footer, lastBatch: -1,
+		checked: map[int64][]byte{start: buf, size - ipcTrailer: tail[:]}}
 	for i, b := range footer.dicts {
-		if err := f.checkBlock(b, fmt.Sprintf("dictionary %d", i), ipcDictionaryBatch); err != nil {
+		if err := f.checkBlock(b, "dictionary", i, ipcDictionaryBatch); err != nil {
 			return nil, err
 		}
 	}
@@ -94,15 +150,26 @@ func (f *ipcFile) checkBatch(i int) error {
 	if i < 0 || i >= len(f.footer.batches) {
 		return &ipcMetaError{Where: "the footer", Msg: fmt.Sprintf("it lists %d record batches, not batch %d", len(f.footer.batches), i)}
 	}
-	return f.checkBlock(f.footer.batches[i], fmt.Sprintf("record batch %d", i), ipcRecordBatch)
+	if f.lastBatch >= 0 {
+		delete(f.checked, f.lastBatch)
+		f.lastBatch = -1
+	}
+	b := f.footer.batches[i]
+	if err := f.checkBlock(b, "record batch", i, ipcRecordBatch); err != nil {
+		return err
+	}
+	f.lastBatch = b.offset
+	return nil
 }
 
-// checkBlock checks the message a footer block points to: its framing,
-// its metadata, that it is of kind want and that its body is the block's.
-func (f *ipcFile) checkBlock(b ipcBlock, what string, want int) error {
-	w := fmt.Sprintf("%s (the message at byte %d)", what, b.offset)
+// checkBlock checks the message a footer block points to (what i:
+// "dictionary 0"): its framing, its metadata, that it is of kind want and
+// that its body is the block's; the metadata checked is kept for
+// arrow-go's read (ReadAt).
+func (f *ipcFile) checkBlock(b ipcBlock, what string, i int, want int) error {
+	w := func() string { return fmt.Sprintf("%s %d (the message at byte %d)", what, i, b.offset) }
 	fail := func(format string, args ...any) error {
-		return &ipcMetaError{Where: w, Msg: fmt.Sprintf(format, args...)}
+		return &ipcMetaError{Where: w(), Msg: fmt.Sprintf(format, args...)}
 	}
 	if int64(b.meta) > ipcMaxMetadata {
 		return fail("%d bytes of metadata, more than the limit of %d", b.meta, ipcMaxMetadata)
@@ -124,7 +191,7 @@ func (f *ipcFile) checkBlock(b ipcBlock, what string, want int) error {
 	meta := buf[prefix:]
 	info, err := checkMessage(meta, b.offset+int64(prefix))
 	if err != nil {
-		return where(err, w)
+		return where(err, w())
 	}
 	if info.typ != want {
 		return fail("a %s message where the footer says a %s is", ipcHeaderName(info.typ), ipcHeaderName(want))
@@ -132,17 +199,21 @@ func (f *ipcFile) checkBlock(b ipcBlock, what string, want int) error {
 	if info.bodyLen != b.body {
 		return fail("the message declares a body of %d bytes, the footer %d", info.bodyLen, b.body)
 	}
-	if !info.compressed {
-		return nil
-	}
-	body := b.offset + int64(b.meta)
-	var p [8]byte
-	return where(checkDecompressed(meta, info, func(off int64) (int64, error) {
-		if err := readAt(f.r, p[:], body+off); err != nil {
-			return 0, err
+	if info.compressed {
+		body := b.offset + int64(b.meta)
+		var p [8]byte
+		err := checkDecompressed(meta, info, func(off int64) (int64, error) {
+			if err := readAt(f.r, p[:], body+off); err != nil {
+				return 0, err
+			}
+			return int64(binary.LittleEndian.Uint64(p[:])), nil
+		})
+		if err != nil {
+			return where(err, w())
 		}
-		return int64(binary.LittleEndian.Uint64(p[:])), nil
-	}), w)
+	}
+	f.checked[b.offset] = buf
+	return nil
 }
 
 // checkDecompressed checks the uncompressed lengths that prefix each

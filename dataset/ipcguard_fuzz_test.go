@@ -63,37 +63,39 @@ func recovered(f func()) (panicked bool) {
 	return false
 }
 
-// fuzzIPCFile checks data as a file, then reads what the guard accepted
-// with arrow-go. It reports whether arrow-go panicked.
-func fuzzIPCFile(t *testing.T, data []byte, mem memory.Allocator) bool {
+// fuzzIPCFile checks data as a file and reads what the guard accepts with
+// arrow-go, as the source does (each batch checked before arrow-go reads
+// it, through the guard's reader). It reports whether arrow-go panicked;
+// the guard runs outside any recover.
+func fuzzIPCFile(t *testing.T, data []byte, mem memory.Allocator) (panicked bool) {
 	c, err := checkIPCFile(bytes.NewReader(data), int64(len(data)))
 	if err != nil {
 		guardRefusal(t, err)
 		return false
 	}
-	var ok []int
+	var r *ipc.FileReader
+	if recovered(func() { r, err = ipc.NewFileReader(c, ipc.WithAllocator(mem)) }) {
+		return true
+	}
+	if err != nil {
+		return false
+	}
+	defer r.Close()
+	if r.NumRecords() != len(c.footer.batches) {
+		t.Fatalf("arrow-go sees %d record batches, the guard %d", r.NumRecords(), len(c.footer.batches))
+	}
 	for i := range c.footer.batches {
 		if err := c.checkBatch(i); err != nil {
 			guardRefusal(t, err)
 			continue
 		}
-		ok = append(ok, i)
-	}
-	return recovered(func() {
-		r, err := ipc.NewFileReader(bytes.NewReader(data), ipc.WithAllocator(mem))
-		if err != nil {
-			return
-		}
-		defer r.Close()
-		if r.NumRecords() != len(c.footer.batches) {
-			t.Fatalf("arrow-go sees %d record batches, the guard %d", r.NumRecords(), len(c.footer.batches))
-		}
-		for _, i := range ok {
+		panicked = recovered(func() {
 			if rec, err := r.RecordBatchAt(i); err == nil {
 				rec.Release()
 			}
-		}
-	})
+		}) || panicked
+	}
+	return panicked
 }
 
 // fuzzIPCStream reads data as a stream: the guard's message reader alone,
