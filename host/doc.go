@@ -35,6 +35,16 @@
 // handful of small allocations (BenchmarkEmptyBatch); nothing is allocated
 // per call to enforce the deadline.
 //
+// An instance's linear memory is a mapping of its maximum size reserved
+// off the Go heap (linearmem.go; on 64-bit Unix, elsewhere a Go slice):
+// memory.grow makes more of it usable in place, without a copy, only the
+// pages the guest touches are resident, and it is unmapped when the
+// instance closes. The process's resident memory for guests is about the
+// sum of what their instances touched, not a multiple of it (the Go
+// collector never sees it, so GOMEMLIMIT does not count it either). A
+// memory allocator the caller puts in the context
+// (experimental.WithMemoryAllocator) is used instead.
+//
 // Load compiles through wazero's compilation cache; the module as rewritten
 // for the deadline guard (guard.go) is cached too, in memory and beside the
 // compilation cache on disk (guardcache.go), so a warm Load pays wazero's

@@ -34,16 +34,19 @@ type instance struct {
 	arenaSize uint32
 	stdout    *lineWriter
 	stderr    *lineWriter
-	broken    bool // closed or must not be reused
+	linear    *linearMemory // the guest's memory (linearmem.go); nil when it is a Go slice
+	broken    bool          // closed or must not be reused
 }
 
 // newInstance instantiates the module, runs _initialize and wasinfer_init.
+// The instance it returns is not held (linearmem.go).
 func (u *UDF) newInstance(ctx context.Context) (*instance, error) {
 	inst := &instance{
 		u:      u,
 		stdout: &lineWriter{log: u.cfg.logger, udf: u.cfg.name, stream: "stdout"},
 		stderr: &lineWriter{log: u.cfg.logger, udf: u.cfg.name, stream: "stderr"},
 	}
+	defer inst.unhold() // its memory is born held
 	// Start functions run below as ordinary calls, under the deadline.
 	mc := wazero.NewModuleConfig().WithName("").WithStdout(inst.stdout).WithStderr(inst.stderr).WithStartFunctions()
 	ictx, cancel := context.WithTimeout(ctx, u.cfg.timeout)
@@ -55,8 +58,11 @@ func (u *UDF) newInstance(ctx context.Context) (*instance, error) {
 		}
 		return &UDFError{UDF: u.cfg.name, Batch: -1, Kind: kind, Message: msg, Err: fmt.Errorf("instantiating: %w", err)}
 	}
-	mod, err := u.rt.InstantiateModule(ictx, u.compiled, mc)
+	mod, err := u.rt.InstantiateModule(inst.memoryContext(ictx), u.compiled, mc)
 	if err != nil {
+		if inst.linear != nil {
+			inst.linear.Free() // wazero allocated it and failed after: nothing else frees it
+		}
 		if ictx.Err() != nil {
 			err = &interruptError{cause: context.Cause(ictx), trap: err}
 		}

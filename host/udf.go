@@ -149,6 +149,10 @@ func Load(ctx context.Context, wasm []byte, opts ...Option) (*UDF, error) {
 
 // describeJSON calls wasinfer_describe; nil when it fails.
 func (inst *instance) describeJSON(ctx context.Context) []byte {
+	if !inst.hold() {
+		return nil
+	}
+	defer inst.unhold()
 	f := inst.mod.ExportedFunction(abi.ExportDescribe)
 	cctx := inst.begin(ctx)
 	v, err := inst.call1(cctx, f)
@@ -216,9 +220,19 @@ func (u *UDF) Transform(ctx context.Context, seq int64, rec arrow.RecordBatch) (
 			return nil, err
 		}
 	}
-	out, err := inst.run(ctx, seq, rec)
-	if inst.broken {
+	if !inst.hold() {
+		// Its module was closed while it waited in the pool: only the
+		// runtime's Close does that (Close, when its context ended).
 		inst.close(ctx)
+		return nil, ErrClosed
+	}
+	out, err := inst.run(ctx, seq, rec)
+	broken := inst.broken
+	if broken {
+		inst.close(ctx)
+	}
+	inst.unhold()
+	if broken {
 		// Replace now, so the next batch does not pay for it; a failed
 		// replacement leaves the slot empty for the next caller to retry.
 		inst, _ = u.newInstance(context.WithoutCancel(ctx))
