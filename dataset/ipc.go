@@ -21,6 +21,23 @@ import (
 // Every file must have the schema of the first one (after projection).
 // Projection selects columns after reading: IPC reads whole record
 // batches.
+//
+// Damaged files: arrow-go trusts the flatbuffer metadata of IPC data
+// (a damaged count can make it allocate gigabytes, which no recover
+// catches), so the source checks it before arrow-go decodes it: a file's
+// footer and the metadata of its dictionaries when it is opened, each
+// record batch's metadata before it is read, and each message of a stream
+// (framing, metadata, body length against the bytes left) as it is read.
+// Every offset and vector length must fit in the bytes there are, fields
+// nest at most 64 levels, bodies fit in the file, buffers in their body,
+// and the buffers of a compressed message decompress to at most 256 MiB
+// (arrow-go's default body limit). A file that fails is [ErrCorrupt],
+// naming the file, where and what ("the footer (168 bytes at byte 8):
+// schema.fields[1].children: a vector of 1073741824 tables at byte 160
+// needs 4294967296 bytes, 12 remain in the metadata"). The Parquet source
+// checks the Arrow schemas Parquet files store (ARROW:schema) the same
+// way. Cost: a pass over the metadata, never the data (ipcguard.go;
+// BenchmarkIPCGuard).
 type IPCSource struct {
 	base
 	cfg   config
@@ -42,7 +59,8 @@ type ipcPart struct {
 // # Errors
 //
 // [ErrNoInput]; [ErrCorrupt] naming a file that is not Arrow IPC (bad
-// magic, truncated footer); [ErrSchemaMismatch].
+// magic, truncated or damaged footer or schema); [ErrSchemaMismatch].
+// Reads return [ErrCorrupt] for a damaged record batch or stream message.
 func OpenIPC(ctx context.Context, inputs []string, opts ...Option) (*IPCSource, error) {
 	cfg := newConfig(FormatIPC, opts)
 	if cfg.ipcFormat != "" && cfg.ipcFormat != "file" && cfg.ipcFormat != "stream" {
