@@ -81,10 +81,18 @@ func compilerEngine() bool {
 	return false
 }
 
-// prepareModule rewrites a module for the engine that will run it: the
-// guard of guardModule under the compiler, guardCalls under the interpreter.
-// Its errors are worded for the user.
+// prepareModule checks a module's declared counts (checkCounts), then
+// rewrites it for the engine that will run it: the guard of guardModule
+// under the compiler, guardCalls under the interpreter. Its errors are
+// worded for the user.
 func prepareModule(wasm []byte, compiler bool) ([]byte, error) {
+	if err := checkCounts(wasm); err != nil {
+		var u *unsupportedError
+		if errors.As(err, &u) {
+			return nil, err
+		}
+		return nil, fmt.Errorf("not a valid WebAssembly module: %w", err)
+	}
 	if !compiler {
 		out, err := guardCalls(wasm)
 		if err != nil {
@@ -505,12 +513,14 @@ func (r *reader) skip(n int) error {
 }
 
 func (r *reader) name() (string, error) {
+	at := r.p
 	n, err := r.u32()
 	if err != nil {
 		return "", err
 	}
 	if int64(n) > int64(len(r.b)-r.p) {
-		return "", r.errorf("name runs past the section")
+		r.p = at
+		return "", r.errorf("a name of %d bytes runs past the section", n)
 	}
 	s := string(r.b[r.p : r.p+int(n)])
 	r.p += int(n)

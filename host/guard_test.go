@@ -510,10 +510,12 @@ func TestGuardGarbage(t *testing.T) {
 	}
 }
 
-// FuzzGuardModule: guardModule never panics; it guards every module wazero
-// compiles (unless it uses a reserved export name); a guarded module
-// compiles if and only if the original does (a module without memory aside:
-// the guard adds one).
+// FuzzGuardModule: checkCounts and guardModule never panic; guardModule
+// guards every module wazero compiles (unless it uses a reserved export
+// name); a guarded module compiles if and only if the original does (a
+// module without memory aside: the guard adds one). Only modules that pass
+// checkCounts reach wazero, as in Load: wazero's decoder allocates by the
+// counts a module declares (counts.go), and a worker died of it.
 func FuzzGuardModule(f *testing.F) {
 	for _, wasm := range committedModules(f) {
 		if len(wasm) <= 256<<10 {
@@ -521,10 +523,16 @@ func FuzzGuardModule(f *testing.F) {
 		}
 	}
 	f.Add(instrModule(b(0x00, 0x03, 0x40, 0x0b, 0x0b), nil))
+	for _, c := range hugeCountModules {
+		f.Add(c.wasm)
+	}
 	ctx := context.Background()
 	rt := wazero.NewRuntimeWithConfig(ctx, wazero.NewRuntimeConfigInterpreter())
 	f.Fuzz(func(t *testing.T, wasm []byte) {
 		out, _, err := guardModule(wasm)
+		if checkCounts(wasm) != nil {
+			return
+		}
 		orig, origErr := rt.CompileModule(ctx, wasm)
 		if origErr == nil {
 			defer orig.Close(ctx)
