@@ -16,9 +16,9 @@ import (
 	"time"
 
 	"github.com/apache/arrow-go/v18/arrow"
-	"github.com/apache/arrow-go/v18/arrow/ipc"
 
 	"github.com/wasinfer/wasinfer/abi"
+	"github.com/wasinfer/wasinfer/dataset"
 	"github.com/wasinfer/wasinfer/host"
 	"github.com/wasinfer/wasinfer/manifest"
 )
@@ -496,29 +496,14 @@ func (v *vetter) inputDims(s *arrow.Schema, cfg []byte) map[string]int {
 }
 
 // readIPC decodes every batch of an Arrow IPC file (the caller releases
-// them).
+// them). The bytes come from the module's manifest, untrusted: the dataset
+// package checks their metadata before arrow-go decodes it.
 func (v *vetter) readIPC(ref string) ([]arrow.RecordBatch, error) {
 	data, err := manifest.ReadVector(v.cfg.dir, ref)
 	if err != nil {
 		return nil, err
 	}
-	r, err := ipc.NewFileReader(bytes.NewReader(data), ipc.WithAllocator(v.cfg.alloc))
-	if err != nil {
-		return nil, fmt.Errorf("reading Arrow IPC file: %w", err)
-	}
-	defer r.Close()
-	var recs []arrow.RecordBatch
-	for i := range r.NumRecords() {
-		rec, err := r.RecordBatchAt(i)
-		if err != nil {
-			for _, x := range recs {
-				x.Release()
-			}
-			return nil, fmt.Errorf("reading batch %d of the Arrow IPC file: %w", i, err)
-		}
-		recs = append(recs, rec)
-	}
-	return recs, nil
+	return dataset.ReadIPCFile(ref, data, v.cfg.alloc)
 }
 
 // udfSet is the UDFs loaded for one configuration: a pool of two under the

@@ -57,21 +57,20 @@ func writeBatchFile(path, format string, rec arrow.RecordBatch) error {
 			return usageError{fmt.Errorf("--output %s: cannot tell the format from the extension: give --format json, csv, parquet or arrow", path)}
 		}
 	}
-	switch format {
-	case "parquet", "arrow":
+	if format == "parquet" || format == "arrow" {
 		want := map[string]string{"parquet": ".parquet", "arrow": ".arrow"}[format]
 		if ext != want {
 			return usageError{fmt.Errorf("--output %s: --format %s writes %s files", path, format, want)}
 		}
-		s, err := createOutput(path)
+		w, err := createOutput(path)
 		if err != nil {
 			return err
 		}
-		if err := s.Write(rec); err != nil {
-			_ = s.Abort()
+		if err := w.Write(rec); err != nil {
+			_ = w.Abort()
 			return err
 		}
-		return s.Close()
+		return w.Close()
 	}
 	f, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".tmp-*")
 	if err != nil {

@@ -2,171 +2,56 @@ package main
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"io"
-	"os"
 	"path/filepath"
 	"strings"
 	"text/tabwriter"
 
 	"github.com/apache/arrow-go/v18/arrow"
 	"github.com/apache/arrow-go/v18/arrow/array"
-	"github.com/apache/arrow-go/v18/arrow/ipc"
-	"github.com/apache/arrow-go/v18/arrow/memory"
-	"github.com/apache/arrow-go/v18/parquet"
-	"github.com/apache/arrow-go/v18/parquet/file"
-	"github.com/apache/arrow-go/v18/parquet/pqarrow"
+
+	"github.com/wasinfer/wasinfer/dataset"
 )
 
-// A small reader and writer for `udf test`. The dataset package (sources,
-// sinks, shards, manifests) replaces these once it exists.
-
-type batchSource struct {
-	rr    array.RecordReader
-	close func() error
-}
-
-// Read returns the next batch, owned by the caller, or io.EOF.
-func (s *batchSource) Read(context.Context) (arrow.RecordBatch, error) {
-	if !s.rr.Next() {
-		if err := s.rr.Err(); err != nil && !errors.Is(err, io.EOF) {
-			return nil, err
-		}
-		return nil, io.EOF
-	}
-	rec := s.rr.RecordBatch()
-	rec.Retain()
-	return rec, nil
-}
-
-func (s *batchSource) Close() error {
-	s.rr.Release()
-	return s.close()
-}
-
-func openInput(path string, batchSize int) (*batchSource, error) {
-	f, err := os.Open(path)
+// openInput opens `udf test`'s input: a file, directory or glob, its
+// format from the extension or a FORMAT: prefix (parquet:, csv:, jsonl:,
+// ipc:, images:, binary:, text:), read with the dataset package (so every
+// check of untrusted input applies).
+func openInput(ctx context.Context, input string, batchSize int) (*dataset.StreamReader, error) {
+	spec, err := dataset.ParseSourceURL(input)
 	if err != nil {
-		return nil, fmt.Errorf("opening input: %w", err)
+		return nil, usageError{fmt.Errorf("--input %s: %w", input, err)}
 	}
-	fail := func(err error) (*batchSource, error) {
-		f.Close()
-		return nil, fmt.Errorf("reading %s: %w", path, err)
-	}
+	spec.BatchSize = batchSize
+	return dataset.OpenStream(ctx, spec, "")
+}
+
+// createOutput starts an output file in the format its extension names
+// (.parquet, .arrow or .feather, .arrows, .jsonl or .json, .csv), written
+// atomically by the dataset package's encoders (tensor columns included).
+func createOutput(path string) (*dataset.FileWriter, error) {
+	var f dataset.Format
+	var opts []dataset.SinkOption
 	switch strings.ToLower(filepath.Ext(path)) {
 	case ".parquet":
-		pf, err := file.NewParquetReader(f)
-		if err != nil {
-			return fail(err)
-		}
-		fr, err := pqarrow.NewFileReader(pf, pqarrow.ArrowReadProperties{BatchSize: int64(batchSize)}, memory.DefaultAllocator)
-		if err != nil {
-			pf.Close()
-			return fail(err)
-		}
-		rr, err := fr.GetRecordReader(context.Background(), nil, nil)
-		if err != nil {
-			pf.Close()
-			return fail(err)
-		}
-		return &batchSource{rr: rr, close: pf.Close}, nil
+		f = dataset.FormatParquet
 	case ".arrow", ".feather":
-		r, err := ipc.NewFileReader(f)
-		if err != nil {
-			return fail(err)
-		}
-		recs := make([]arrow.RecordBatch, 0, r.NumRecords())
-		for i := range r.NumRecords() {
-			rec, err := r.RecordBatch(i)
-			if err != nil {
-				return fail(err)
-			}
-			rec.Retain()
-			recs = append(recs, rec)
-		}
-		rr, err := array.NewRecordReader(r.Schema(), recs)
-		for _, rec := range recs {
-			rec.Release()
-		}
-		if err != nil {
-			return fail(err)
-		}
-		return &batchSource{rr: rr, close: func() error { r.Close(); return f.Close() }}, nil
+		f = dataset.FormatIPC
 	case ".arrows":
-		r, err := ipc.NewReader(f)
-		if err != nil {
-			return fail(err)
-		}
-		return &batchSource{rr: r, close: f.Close}, nil
+		f, opts = dataset.FormatIPC, []dataset.SinkOption{dataset.WithIPCStream(true)}
+	case ".jsonl", ".json", ".ndjson":
+		f = dataset.FormatJSONL
+	case ".csv":
+		f = dataset.FormatCSV
+	default:
+		return nil, usageError{fmt.Errorf("output %s: unknown format (want .parquet, .arrow, .arrows, .jsonl or .csv)", path)}
 	}
-	f.Close()
-	return nil, usageError{fmt.Errorf("input %s: unknown format (want .parquet, .arrow, .feather or .arrows)", path)}
-}
-
-// fileSink writes to a temporary file renamed into place by Close, so a
-// failed run never leaves a partial file under the final name.
-type fileSink struct {
-	path, tmp string
-	f         *os.File
-	write     func(arrow.RecordBatch) error
-	finish    func() error
-}
-
-func createOutput(path string) (*fileSink, error) {
-	ext := strings.ToLower(filepath.Ext(path))
-	if ext != ".parquet" && ext != ".arrow" {
-		return nil, usageError{fmt.Errorf("output %s: unknown format (want .parquet or .arrow)", path)}
-	}
-	f, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".tmp-*")
+	w, err := dataset.CreateFile(path, f, opts...)
 	if err != nil {
 		return nil, fmt.Errorf("creating output: %w", err)
 	}
-	return &fileSink{path: path, tmp: f.Name(), f: f}, nil
-}
-
-func (s *fileSink) Write(rec arrow.RecordBatch) error {
-	if s.write == nil {
-		switch strings.ToLower(filepath.Ext(s.path)) {
-		case ".parquet":
-			w, err := pqarrow.NewFileWriter(rec.Schema(), s.f, parquet.NewWriterProperties(), pqarrow.NewArrowWriterProperties(pqarrow.WithStoreSchema()))
-			if err != nil {
-				return fmt.Errorf("writing %s: %w", s.path, err)
-			}
-			s.write, s.finish = w.WriteBuffered, w.Close
-		default:
-			w, err := ipc.NewFileWriter(s.f, ipc.WithSchema(rec.Schema()))
-			if err != nil {
-				return fmt.Errorf("writing %s: %w", s.path, err)
-			}
-			s.write, s.finish = w.Write, w.Close
-		}
-	}
-	if err := s.write(rec); err != nil {
-		return fmt.Errorf("writing %s: %w", s.path, err)
-	}
-	return nil
-}
-
-func (s *fileSink) Close() error {
-	if s.finish == nil {
-		_ = s.Abort()
-		return fmt.Errorf("writing %s: the UDF produced no batches", s.path)
-	}
-	if err := s.finish(); err != nil {
-		_ = s.Abort()
-		return fmt.Errorf("writing %s: %w", s.path, err)
-	}
-	if err := s.f.Close(); err != nil && !errors.Is(err, os.ErrClosed) { // the Parquet writer closes it
-		_ = os.Remove(s.tmp)
-		return fmt.Errorf("writing %s: %w", s.path, err)
-	}
-	return os.Rename(s.tmp, s.path)
-}
-
-func (s *fileSink) Abort() error {
-	s.f.Close()
-	return os.Remove(s.tmp)
+	return w, nil
 }
 
 // tablePrinter prints the first rows it is given as a text table.

@@ -32,7 +32,7 @@ func TestUDFTestPrintsTable(t *testing.T) {
 	if out != want {
 		t.Fatalf("stdout:\n%s\nwant:\n%s", out, want)
 	}
-	if !strings.Contains(errs, "filter.wasm: 200 rows in, 19 rows out, 1 batches") {
+	if !strings.Contains(errs, "filter.wasm: 200 rows in, 19 rows out, 2 batches") {
 		t.Fatalf("stderr summary: %s", errs)
 	}
 }
@@ -64,7 +64,7 @@ func TestCLIErrors(t *testing.T) {
 		{[]string{"udf", "test", normalizeC}, exitUsage, "wasinfer: udf test: --input FILE is required\n"},
 		{[]string{"udf", "test", "--input", images}, exitUsage, "wasinfer: udf test: want exactly one MODULE.wasm argument, got 0\n"},
 		{[]string{"udf", "test", "nope.wasm", "--input", images}, exitFail, "wasinfer: reading udf module: open nope.wasm: no such file or directory\n"},
-		{[]string{"udf", "test", normalizeC, "--input", "data.csv"}, exitFail, "wasinfer: opening input: open data.csv: no such file or directory\n"},
+		{[]string{"udf", "test", normalizeC, "--input", "data.csv"}, exitFail, "wasinfer: dataset: no input files: data.csv does not exist\n"},
 		{[]string{"udf", "test", normalizeC, "--input", readings}, exitFail, `wasinfer: udf "normalize.wasm": batch 0: guest error (status UNSUPPORTED_INPUT): `},
 		{[]string{"udf", "test", normalizeC, "--input", images, "--config", `{"std":[0]}`}, exitFail, `wasinfer: udf "normalize.wasm": init (status INVALID_CONFIG): `},
 	}

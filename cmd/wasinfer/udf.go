@@ -34,7 +34,7 @@ func udfCommand(logger *slog.Logger) *cli.Command {
 					"  wasinfer udf test normalize.wasm --input images.parquet\n" +
 					"  wasinfer udf test filter.wasm --input rows.arrow --config '{\"min\": 10}' --output kept.parquet",
 				Flags: []cli.Flag{
-					&cli.StringFlag{Name: "input", Aliases: []string{"i"}, Usage: "input file (.parquet, .arrow, .feather, .arrows); required"},
+					&cli.StringFlag{Name: "input", Aliases: []string{"i"}, Usage: "input: a file, directory or glob (.parquet, .arrow, .feather, .arrows, .csv, .jsonl, images), or FORMAT:PATH; required"},
 					&cli.StringFlag{Name: "config", Usage: "configuration passed to the UDF, as JSON"},
 					&cli.StringFlag{Name: "output", Aliases: []string{"o"}, Usage: "write the result here (.parquet, .arrow) instead of printing it"},
 					&cli.IntFlag{Name: "batch-size", Value: 1024, Usage: "rows per batch"},
@@ -95,7 +95,7 @@ func udfTest(ctx context.Context, c *cli.Command, logger *slog.Logger) error {
 	}
 	defer u.Close(context.WithoutCancel(ctx))
 
-	src, err := openInput(c.String("input"), c.Int("batch-size"))
+	src, err := openInput(ctx, c.String("input"), c.Int("batch-size"))
 	if err != nil {
 		return err
 	}
