@@ -43,9 +43,10 @@ const (
 )
 
 // checkCounts refuses a module that declares a vector longer than the
-// bytes left for it, or longer than the limits above. It reads every
-// section but the instructions of function bodies, and checks only what
-// bounds an allocation; wazero validates the rest.
+// bytes left for it, or longer than the limits above, or a function whose
+// type does not exist. It reads every section but the instructions of
+// function bodies, and checks only what bounds an allocation or what wazero
+// would index without a check; wazero validates the rest.
 func checkCounts(wasm []byte) error {
 	if len(wasm) < 8 {
 		return errors.New("no WebAssembly 1.0 binary header")
@@ -54,6 +55,7 @@ func checkCounts(wasm []byte) error {
 	if err != nil {
 		return err
 	}
+	types := 0
 	for _, s := range secs {
 		r := &reader{b: wasm[s.start:s.end], base: s.start}
 		var err error
@@ -61,11 +63,22 @@ func checkCounts(wasm []byte) error {
 		case 0:
 			err = r.customCounts()
 		case 1:
-			err = r.typeCounts()
+			types, err = r.typeCounts()
 		case 2:
 			err = r.importCounts()
 		case 3:
-			err = r.entries("functions", maxFunctions, 1, (*reader).leb)
+			// wazero checks a function's type index only when it validates
+			// that function, and panics on a call to a later one whose
+			// index is out of range (v1.12).
+			err = r.entries("functions", maxFunctions, 1, func(r *reader) error {
+				at := r.p
+				t, err := r.u32()
+				if err == nil && uint64(t) >= uint64(types) {
+					r.p = at
+					err = r.errorf("a function of type %d; the module has %d types", t, types)
+				}
+				return err
+			})
 		case 4:
 			err = r.entries("tables", maxTables, 2, func(r *reader) error {
 				if err := r.valType(); err != nil {
@@ -175,8 +188,11 @@ func (r *reader) skipBytes(what string) error {
 	return nil
 }
 
-func (r *reader) typeCounts() error {
-	return r.entries("types", maxTypes, 3, func(r *reader) error {
+// typeCounts reads the type section and returns its number of types.
+func (r *reader) typeCounts() (int, error) {
+	n := 0
+	err := r.entries("types", maxTypes, 3, func(r *reader) error {
+		n++
 		form, err := r.byte1()
 		if err != nil {
 			return err
@@ -190,6 +206,7 @@ func (r *reader) typeCounts() error {
 		}
 		return r.entries("results", maxResults, 1, (*reader).valType)
 	})
+	return n, err
 }
 
 func (r *reader) importCounts() error {

@@ -5,6 +5,8 @@ import (
 	"errors"
 	"runtime"
 	"testing"
+
+	"github.com/tetratelabs/wazero"
 )
 
 // hugeCountModules: modules that each declare one vector far longer than
@@ -116,4 +118,46 @@ func isBroken(path string) bool {
 		return true
 	}
 	return false
+}
+
+// callOfMissingType is the module FuzzGuardModule found
+// (testdata/fuzz/FuzzGuardModule/3d41b363aab22c32), reduced: function 0
+// calls function 1, whose type index (48) is past the 1 type there is.
+// wazero v1.12 checks a function's type index only when it validates that
+// function, and panicked (index out of range) validating the call.
+var callOfMissingType = wasmModule(
+	sec(1, vec(b(0x60, 0x00, 0x00))),
+	sec(3, vec(b(0x00), b(0x30))),
+	sec(10, vec(b(0x04, 0x00, 0x10, 0x01, 0x0b), b(0x02, 0x00, 0x0b))),
+)
+
+// TestLoadRefusesCallOfMissingType: Load refuses that module under both
+// engines, with an error; under the interpreter it panicked in Load.
+func TestLoadRefusesCallOfMissingType(t *testing.T) {
+	for _, engine := range []struct {
+		name string
+		opts []Option
+	}{{"compiler", nil}, {"interpreter", []Option{WithInterpreter()}}} {
+		t.Run(engine.name, func(t *testing.T) {
+			_, err := Load(context.Background(), callOfMissingType, append(engine.opts, WithName("m"), WithCacheDir(testCacheDir))...)
+			want := `udf "m": load: not a valid WebAssembly module: function section: byte 18: a function of type 48; the module has 1 types`
+			if err == nil || err.Error() != want {
+				t.Fatalf("error:\n got  %v\n want %s", err, want)
+			}
+		})
+	}
+}
+
+// TestCompileModulePanicRefused: a panic of wazero's decoder or validator
+// is the module's refusal, not the host's crash (the module above, which
+// checkCounts would refuse first, given to wazero directly).
+func TestCompileModulePanicRefused(t *testing.T) {
+	ctx := context.Background()
+	rt := wazero.NewRuntimeWithConfig(ctx, wazero.NewRuntimeConfigInterpreter())
+	defer rt.Close(ctx)
+	_, err := compileModule(ctx, rt, callOfMissingType)
+	want := "wazero failed on this module (panic: runtime error: index out of range [48] with length 1): it is refused"
+	if err == nil || err.Error() != want {
+		t.Fatalf("error:\n got  %v\n want %s", err, want)
+	}
 }

@@ -2,9 +2,12 @@
 // record batches, per the contract in abi/spec.md (ABI v1).
 //
 // Load checks a module (admission: ABI version, exports and their
-// signatures, allowed imports, size), compiles it once through a persistent
-// compilation cache, and instantiates a fixed pool of sandboxed instances
-// before it returns. Transform sends one batch through one instance:
+// signatures, allowed imports, size, and every count it declares against
+// the bytes that follow and the WebAssembly JS API's limits, counts.go, so
+// that wazero's decoder never allocates for entries that are not there),
+// compiles it once through a persistent compilation cache, and
+// instantiates a fixed pool of sandboxed instances before it returns.
+// Transform sends one batch through one instance:
 //
 //	u, err := host.LoadFile(ctx, "normalize.wasm", host.WithPoolSize(4), host.WithConfig(cfg))
 //	if err != nil { ... }

@@ -333,6 +333,9 @@ func guardModule(wasm []byte) (out []byte, globalName string, err error) {
 		}
 	}
 	g := m.plan()
+	if err := g.checkRefs(); err != nil {
+		return nil, "", err
+	}
 
 	// The sections the guard changes, and how; each is created where absent.
 	rewrite := map[byte]func(body []byte) ([]byte, error){
@@ -451,6 +454,7 @@ type moduleInfo struct {
 	definedGlobals   uint64
 	exports          uint64
 	exportNames      []string
+	exportRefs       []exportRef
 	start            int64 // the start function, -1 if none
 	codeStart        int   // offset of the code section's contents
 }
@@ -461,6 +465,27 @@ type reader struct {
 	b    []byte
 	p    int
 	base int // offset of b[0] in the module
+	// bounds, when set, are the original module's index spaces: instr
+	// refuses an index into the entries the guard adds ($yield, its type,
+	// the flag and the budget), which in the original are out of range and
+	// which a guarded module would otherwise reach (a hostile module could
+	// set the flag or the budget and outrun its deadline).
+	bounds *indexBounds
+}
+
+// indexBounds are the sizes of a module's function, global and type index
+// spaces, imports included.
+type indexBounds struct{ funcs, globals, types uint64 }
+
+// index reads an index of the space named what, which has n entries.
+func (r *reader) index(what string, n uint64) error {
+	at := r.p
+	i, err := r.u32()
+	if err == nil && uint64(i) >= n {
+		r.p = at
+		err = r.errorf("%s %d; the module has %d", what, i, n)
+	}
+	return err
 }
 
 func (r *reader) errorf(format string, args ...any) error {
@@ -723,12 +748,50 @@ func (m *moduleInfo) scanExports(r *reader) error {
 			return err
 		}
 		m.exportNames = append(m.exportNames, name)
-		if _, err := r.byte1(); err != nil {
+		kind, err := r.byte1()
+		if err != nil {
 			return err
 		}
-		if err := r.leb(); err != nil {
+		at := r.p
+		i, err := r.u32()
+		if err != nil {
 			return err
 		}
+		m.exportRefs = append(m.exportRefs, exportRef{kind: kind, index: i, at: r.base + at})
+	}
+	return nil
+}
+
+// exportRef is an export's kind and index, and where the index is.
+type exportRef struct {
+	kind  byte
+	index uint32
+	at    int
+}
+
+// checkRefs refuses an export or a start function that names a function or
+// a global the module does not have: the guard adds one of each kind at the
+// end of the index spaces, which would make such a module valid and hand
+// the guard's own entries to it. Instructions are checked as the code
+// section is rewritten (reader.bounds).
+func (g *guard) checkRefs() error {
+	for i, e := range g.m.exportRefs {
+		var what string
+		var n uint64
+		switch e.kind {
+		case 0x00:
+			what, n = "function", g.bounds.funcs
+		case 0x03:
+			what, n = "global", g.bounds.globals
+		default:
+			continue
+		}
+		if uint64(e.index) >= n {
+			return fmt.Errorf("export section: byte %d: export %q is %s %d; the module has %d", e.at, g.m.exportNames[i], what, e.index, n)
+		}
+	}
+	if g.m.start >= 0 && uint64(g.m.start) >= g.bounds.funcs {
+		return fmt.Errorf("start section: the start function is %d; the module has %d functions", g.m.start, g.bounds.funcs)
 	}
 	return nil
 }
@@ -736,16 +799,18 @@ func (m *moduleInfo) scanExports(r *reader) error {
 // guard is a planned rewrite: the new indices and the code to insert.
 type guard struct {
 	m       *moduleInfo
-	flag    uint64 // global index of the interrupt flag; the budget follows
-	yield   uint64 // function index of $yield
-	yType   uint64 // type index of $yield: [] -> []
-	check   []byte // inserted at function entries and loop headers
-	scratch []byte // reused by guardBody
-	bulkEnd []byte // after bulk instructions, after `local.get $length`
+	bounds  indexBounds // the original module's index spaces
+	flag    uint64      // global index of the interrupt flag; the budget follows
+	yield   uint64      // function index of $yield
+	yType   uint64      // type index of $yield: [] -> []
+	check   []byte      // inserted at function entries and loop headers
+	scratch []byte      // reused by guardBody
+	bulkEnd []byte      // after bulk instructions, after `local.get $length`
 }
 
 func (m *moduleInfo) plan() *guard {
 	g := &guard{m: m, flag: m.importedGlobals + m.definedGlobals, yield: m.importedFuncs + m.definedFuncs, yType: m.types}
+	g.bounds = indexBounds{funcs: g.yield, globals: g.flag, types: m.types}
 	budget := g.flag + 1
 	// tick: if $budget <= 0 { call $yield }, after $budget has been lowered.
 	tick := func(b []byte) []byte {
@@ -851,7 +916,7 @@ func (g *guard) codeSection(sec []byte) ([]byte, error) {
 		if i >= uint64(len(g.m.funcTypes)) || uint64(g.m.funcTypes[i]) >= uint64(len(g.m.params)) {
 			return nil, fmt.Errorf("code section: function %d has no valid type", fn)
 		}
-		r := &reader{b: sec[start:end], base: base + start}
+		r := &reader{b: sec[start:end], base: base + start, bounds: &g.bounds}
 		body, err = g.guardBody(body[:0], r, g.m.params[g.m.funcTypes[i]])
 		if err != nil {
 			var u *unsupportedError
@@ -979,6 +1044,10 @@ func (r *reader) instr() (instrKind, error) {
 		return instrLoop, r.blockType()
 	case op == 0x0b: // end
 		return instrEnd, nil
+	case r.bounds != nil && (op == 0x10 || op == 0xd2): // call ref.func
+		return instrOther, r.index("function", r.bounds.funcs)
+	case r.bounds != nil && (op == 0x23 || op == 0x24): // global.get global.set
+		return instrOther, r.index("global", r.bounds.globals)
 	case op == 0x0c || op == 0x0d || op == 0x10 || op == 0xd2 || (op >= 0x20 && op <= 0x26):
 		// br br_if call ref.func local.* global.* table.get table.set: one index
 		return instrOther, r.leb()
@@ -994,7 +1063,13 @@ func (r *reader) instr() (instrKind, error) {
 		}
 		return instrOther, nil
 	case op == 0x11: // call_indirect: type, table
-		if err := r.leb(); err != nil {
+		var err error
+		if r.bounds != nil {
+			err = r.index("type", r.bounds.types)
+		} else {
+			err = r.leb()
+		}
+		if err != nil {
 			return 0, err
 		}
 		return instrOther, r.leb()
@@ -1073,6 +1148,9 @@ func (r *reader) blockType() error {
 	}
 	if v < 0 {
 		return r.unsupportedType(byte(v & 0x7f))
+	}
+	if r.bounds != nil && uint64(v) >= r.bounds.types {
+		return r.errorf("a block of type %d; the module has %d", v, r.bounds.types)
 	}
 	return nil
 }

@@ -533,7 +533,7 @@ func FuzzGuardModule(f *testing.F) {
 		if checkCounts(wasm) != nil {
 			return
 		}
-		orig, origErr := rt.CompileModule(ctx, wasm)
+		orig, origErr := compileModule(ctx, rt, wasm)
 		if origErr == nil {
 			defer orig.Close(ctx)
 		}
@@ -544,7 +544,7 @@ func FuzzGuardModule(f *testing.F) {
 			}
 			return
 		}
-		g, gErr := rt.CompileModule(ctx, out)
+		g, gErr := compileModule(ctx, rt, out)
 		if gErr == nil {
 			defer g.Close(ctx)
 		}
@@ -875,4 +875,48 @@ func BenchmarkDeadlineGuard(b *testing.B) {
 	b.ReportMetric(perIter(wz)/perIter(none), "x_wazero/none")
 	b.ReportMetric(perIter(grd)/perIter(none), "x_guard/none")
 	b.ReportMetric(perIter(wz)/perIter(grd), "x_wazero/guard")
+}
+
+// TestGuardRefusesGuardIndices: an index one past the original module's
+// index spaces is out of range there, and after guarding would name the
+// guard's own $yield, its type, the flag or the budget. The guard refuses
+// such a module (wazero refuses the original too); otherwise a hostile
+// module could clear the flag or refill the budget and outrun its deadline.
+func TestGuardRefusesGuardIndices(t *testing.T) {
+	ctx := context.Background()
+	rt := wazero.NewRuntimeWithConfig(ctx, wazero.NewRuntimeConfigInterpreter())
+	defer rt.Close(ctx)
+	exportOf := func(kind byte, index byte) []byte {
+		return wasmModule(
+			sec(1, vec(b(0x60, 0x00, 0x00))),
+			sec(3, vec(b(0x00))),
+			sec(5, vec(b(0x00, 0x01))),
+			sec(7, vec(append(name("x"), kind, index))),
+			sec(10, vec(b(0x02, 0x00, 0x0b))),
+		)
+	}
+	for _, c := range []struct {
+		name, want string
+		wasm       []byte
+	}{
+		{"global.set of the flag", "global 0; the module has 0", instrModule(b(0x00, 0x41, 0x00, 0x24, 0x00, 0x0b), nil)},
+		{"global.get of the budget", "global 1; the module has 0", instrModule(b(0x00, 0x23, 0x01, 0x1a, 0x0b), nil)},
+		{"call of $yield", "function 1; the module has 1", instrModule(b(0x00, 0x10, 0x01, 0x0b), nil)},
+		{"ref.func of $yield", "function 1; the module has 1", instrModule(b(0x00, 0xd2, 0x01, 0x1a, 0x0b), nil)},
+		{"call_indirect of $yield's type", "type 2; the module has 2", instrModule(b(0x00, 0x41, 0x00, 0x11, 0x02, 0x00, 0x0b), nil)},
+		{"block of $yield's type", "a block of type 2; the module has 2", instrModule(b(0x00, 0x02, 0x02, 0x0b, 0x0b), nil)},
+		{"export of $yield", `export "x" is function 1; the module has 1`, exportOf(0x00, 0x01)},
+		{"export of the flag", `export "x" is global 0; the module has 0`, exportOf(0x03, 0x00)},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			if m, err := rt.CompileModule(ctx, c.wasm); err == nil {
+				m.Close(ctx)
+				t.Fatal("wazero compiles the original; the case is wrong")
+			}
+			_, _, err := guardModule(c.wasm)
+			if err == nil || !strings.Contains(err.Error(), c.want) {
+				t.Fatalf("guardModule: %v; want an error containing %q", err, c.want)
+			}
+		})
+	}
 }

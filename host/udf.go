@@ -100,7 +100,7 @@ func Load(ctx context.Context, wasm []byte, opts ...Option) (*UDF, error) {
 		_ = rt.Close(ctx)
 		return refuse(err)
 	}
-	if u.compiled, err = rt.CompileModule(ctx, prepared); err != nil {
+	if u.compiled, err = compileModule(ctx, rt, prepared); err != nil {
 		_ = rt.Close(ctx)
 		return refuse(fmt.Errorf("compiling: %w", err))
 	}
@@ -145,6 +145,20 @@ func Load(ctx context.Context, wasm []byte, opts ...Option) (*UDF, error) {
 		u.slots <- inst
 	}
 	return u, nil
+}
+
+// compileModule is rt.CompileModule, with a panic of wazero's decoder or
+// validator on a hostile module turned into the module's refusal: a module
+// must not bring the process down. (wazero v1.12 panicked on a call to a
+// function whose type index is out of range; checkCounts refuses those
+// first.)
+func compileModule(ctx context.Context, rt wazero.Runtime, wasm []byte) (m wazero.CompiledModule, err error) {
+	defer func() {
+		if p := recover(); p != nil {
+			m, err = nil, fmt.Errorf("wazero failed on this module (panic: %v): it is refused", p)
+		}
+	}()
+	return rt.CompileModule(ctx, wasm)
 }
 
 // describeJSON calls wasinfer_describe; nil when it fails.
