@@ -81,13 +81,19 @@ func TestInterruptGrace(t *testing.T) {
 				}
 			})
 			sink := newSink(t, "out")
+			// A second split whose read waits for the interrupt keeps the
+			// run going until the interrupt has taken effect (otherwise the
+			// first split may be committed and the run finished, with
+			// nothing interrupted, before the interrupt is seen).
+			src := newSource(alloc, 100, 20, 20)
+			src.block = map[int]chan struct{}{1: make(chan struct{})}
 			var err error
 			done := make(chan struct{})
 			go func() {
 				defer close(done)
 				// BatchSize 0 holds the split's only batch back until its
 				// end is read: the stage sees it only once it is read whole.
-				_, err = New(newSource(alloc, 100, 20), WithAllocator(alloc), WithLogger(quiet), WithGrace(grace)).
+				_, err = New(src, WithAllocator(alloc), WithLogger(quiet), WithGrace(grace)).
 					MapBatches(st, BatchSize(0)).Write(sink).Run(ctx)
 			}()
 			<-entered
