@@ -169,8 +169,12 @@ func ParsePolicy(data []byte, source, dir string) (*Policy, error) {
 	if len(file.Docs) != 1 || file.Docs[0].Body == nil {
 		return nil, fmt.Errorf("%w: %s: want one YAML document with a keys list", ErrPolicy, source)
 	}
+	if t := firstTag(file.Docs[0].Body); t != nil {
+		pos := t.GetToken().Position
+		return nil, fmt.Errorf("%w: %s, line %d, column %d: a YAML tag (%s) has no meaning in a trust policy; remove it", ErrPolicy, source, pos.Line, pos.Column, t.Start.Value)
+	}
 	var pf policyFile
-	if err := yaml.NodeToValue(file.Docs[0].Body, &pf, yaml.Strict()); err != nil {
+	if err := decodePolicy(file.Docs[0].Body, &pf); err != nil {
 		return nil, yamlError(source, err)
 	}
 	at := func(p string) string { return nodeAt(file, source, p) }
@@ -265,6 +269,38 @@ func nodeAt(file *ast.File, source, p string) string {
 	}
 	pos := n.GetToken().Position
 	return source + ", line " + strconv.Itoa(pos.Line) + ", column " + strconv.Itoa(pos.Column)
+}
+
+// decodePolicy is yaml.NodeToValue, with a panic of the YAML decoder (go-yaml
+// v1.19.2 panicked on tagged values FuzzParsePolicy found) an error: a
+// damaged policy file must not bring the process down.
+func decodePolicy(n ast.Node, pf *policyFile) (err error) {
+	defer func() {
+		if p := recover(); p != nil {
+			err = fmt.Errorf("the YAML decoder failed on this file (panic: %v)", p)
+		}
+	}()
+	return yaml.NodeToValue(n, pf, yaml.Strict())
+}
+
+// firstTag returns the first tagged node under n, or nil.
+func firstTag(n ast.Node) *ast.TagNode {
+	var found *ast.TagNode
+	ast.Walk(tagFinder{&found}, n)
+	return found
+}
+
+type tagFinder struct{ found **ast.TagNode }
+
+func (f tagFinder) Visit(n ast.Node) ast.Visitor {
+	if *f.found != nil {
+		return nil
+	}
+	if t, ok := n.(*ast.TagNode); ok {
+		*f.found = t
+		return nil
+	}
+	return f
 }
 
 func yamlError(source string, err error) error {

@@ -98,6 +98,9 @@ func TestPolicyErrors(t *testing.T) {
 			`{P}, line 4, column 5: unknown field "trust"`},
 		{"syntax", "keys:\n  - name: [alice\n", `{P}, line 2, column 11: sequence end token ']' not found`},
 		{"wrong type", "keys: alice\n", `{P}, line 1, column 7: string was used where sequence is expected`},
+		// go-yaml v1.19.2 panicked decoding this (FuzzParsePolicy).
+		{"tag", "keys: !0 0", `{P}, line 1, column 7: a YAML tag (!0) has no meaning in a trust policy; remove it`},
+		{"nested tag", "keys:\n  - name: !!str alice\n", `{P}, line 2, column 11: a YAML tag (!!str) has no meaning in a trust policy; remove it`},
 		{"no keys", "version: 1\n", `{P} lists no keys (add one under keys:)`},
 		{"empty", "", `{P}: want one YAML document with a keys list`},
 		{"version", "version: 2\nkeys: []\n", `{P}, line 1, column 10: version is 2; this wasinfer reads version 1`},
