@@ -405,6 +405,7 @@ func udfBuildCommand(logger *slog.Logger) *cli.Command {
 			"builds DIR/NAME.wasm with the flags of the SDKs' Makefiles (a project's own Makefile,\n" +
 			"from wasinfer udf init, uses the same ones):\n" +
 			"  go              GOOS=wasip1 GOARCH=wasm go build -buildmode=c-shared -trimpath -buildvcs=false -ldflags='-s -w'\n" +
+			"                  -tags arrow_json_stdlib\n" +
 			"  c               clang-14 --target=wasm32-wasi -O2 -mexec-model=reactor -std=c11 -Wall -Wextra -Werror\n" +
 			"                  -ffp-contract=off -ffile-prefix-map=DIR=. -I. -Wl,--strip-debug *.c\n" +
 			"  rust            /usr/bin/rustc --edition 2021 --target wasm32-wasi -C opt-level=3 -C codegen-units=1\n" +
@@ -697,7 +698,7 @@ func buildGo(ctx context.Context, b *builder) error {
 		return missingTool(v+" is too old for the Go SDK (wasmexport, arrow-go v18)", install)
 	}
 	return b.run(ctx, []string{"GOOS=wasip1", "GOARCH=wasm", "CGO_ENABLED=0"}, goCmd,
-		"build", "-buildmode=c-shared", "-trimpath", "-buildvcs=false", "-ldflags=-s -w", "-o", b.out, ".")
+		"build", "-buildmode=c-shared", "-trimpath", "-buildvcs=false", "-ldflags=-s -w", "-tags", "arrow_json_stdlib", "-o", b.out, ".")
 }
 
 func buildRust(ctx context.Context, b *builder) error {

@@ -663,6 +663,7 @@ DESCRIPTION:
    builds DIR/NAME.wasm with the flags of the SDKs' Makefiles (a project's own Makefile,
    from wasinfer udf init, uses the same ones):
      go              GOOS=wasip1 GOARCH=wasm go build -buildmode=c-shared -trimpath -buildvcs=false -ldflags='-s -w'
+                     -tags arrow_json_stdlib
      c               clang-14 --target=wasm32-wasi -O2 -mexec-model=reactor -std=c11 -Wall -Wextra -Werror
                      -ffp-contract=off -ffile-prefix-map=DIR=. -I. -Wl,--strip-debug *.c
      rust            /usr/bin/rustc --edition 2021 --target wasm32-wasi -C opt-level=3 -C codegen-units=1

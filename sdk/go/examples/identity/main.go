@@ -2,7 +2,7 @@
 // unchanged. The output points at the input's buffers, so nothing is copied
 // inside the guest. Build it as a reactor module:
 //
-//	GOOS=wasip1 GOARCH=wasm go build -buildmode=c-shared -trimpath -ldflags='-s -w' -buildvcs=false -o identity.wasm .
+//	GOOS=wasip1 GOARCH=wasm go build -buildmode=c-shared -trimpath -ldflags='-s -w' -buildvcs=false -tags arrow_json_stdlib -o identity.wasm .
 package main
 
 import (

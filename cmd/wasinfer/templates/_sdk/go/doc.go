@@ -23,7 +23,11 @@
 //
 // built as a WASI reactor with Go 1.25 or newer:
 //
-//	GOOS=wasip1 GOARCH=wasm go build -buildmode=c-shared -trimpath -buildvcs=false -ldflags='-s -w' -o udf.wasm .
+//	GOOS=wasip1 GOARCH=wasm go build -buildmode=c-shared -trimpath -buildvcs=false -ldflags='-s -w' -tags arrow_json_stdlib -o udf.wasm .
+//
+// The tag arrow_json_stdlib makes arrow-go use encoding/json: otherwise it
+// links github.com/goccy/go-json, which makes every module about 3 MB larger
+// and slower to load, and the guest does not need it.
 //
 // In that build the package exports everything spec §2 requires
 // (wasinfer_abi_v1, wasinfer_alloc, wasinfer_free, wasinfer_init,
@@ -70,7 +74,7 @@
 // The module has one thread. Transform may start goroutines and wait for
 // them (the runtime schedules them inside the call), but gains no
 // parallelism from them; the host runs several instances for that. The
-// module takes about 8 MiB, most of it arrow-go's array package; the host
+// module takes about 5 MB, most of it arrow-go's array package; the host
 // compiles it once and caches the result.
 //
 // # Testing
