@@ -3,7 +3,7 @@
 // cache (host.WithCacheDir's default). The udfs tests run it, as a test
 // binary without the race detector, before they vet the library under
 // -race: wazero's compiler, instrumented by the race detector, takes minutes
-// over a Go module of 11 MB, and the tests then load the same compiled code
+// over a Go module of 7.7 MB, and the tests then load the same compiled code
 // from the cache. (It is a test, not a command, because wazero keys its
 // cache by its version as the binary's build information reports it, which
 // differs between test binaries and commands.)
