@@ -49,6 +49,7 @@ func (u *UDF) newInstance(ctx context.Context) (*instance, error) {
 	defer inst.unhold() // its memory is born held
 	// Start functions run below as ordinary calls, under the deadline.
 	mc := wazero.NewModuleConfig().WithName("").WithStdout(inst.stdout).WithStderr(inst.stderr).WithStartFunctions()
+	mc = u.cfg.grant(mc) // WithClock, WithEnv, WithReadOnlyDir; none by default
 	ictx, cancel := context.WithTimeout(ctx, u.cfg.timeout)
 	defer cancel()
 	instErr := func(err error) error {

@@ -29,7 +29,13 @@ type config struct {
 	outputPool     int64
 	logger         *slog.Logger
 	interpreter    bool
+	clock          bool              // WithClock
+	env            map[string]string // WithEnv; nil: none
+	mounts         []mount           // WithReadOnlyDir
 }
+
+// mount is one WithReadOnlyDir grant.
+type mount struct{ host, guest string }
 
 func defaults() config {
 	return config{
@@ -115,3 +121,45 @@ func WithLogger(l *slog.Logger) Option { return func(c *config) { c.logger = l }
 // WithInterpreter runs the module in wazero's interpreter instead of its
 // compiler. Default: the compiler where the platform has one.
 func WithInterpreter() Option { return func(c *config) { c.interpreter = true } }
+
+// WithClock grants the real clocks: clock_time_get reads the host's wall
+// clock (realtime) and monotonic clock. Default: fake clocks, a wall clock
+// that starts at 2022-01-01T00:00:00Z and advances 1 ms per read, and a
+// monotonic clock that starts at 0. The sleep stays the sandbox's, a no-op
+// that returns at once (poll_oneoff on a clock): a real one would block the
+// call past its deadline, which is enforced by checks in the guest's code,
+// not by interrupting the host function.
+func WithClock() Option { return func(c *config) { c.clock = true } }
+
+// WithEnv grants environment variables: the guest sees exactly these, with
+// these values (environ_get), and no others. Calls add to the set; a name
+// given twice keeps its last value. Names must be non-empty and contain no
+// '=' (Load refuses them otherwise). Default: no environment.
+func WithEnv(vars map[string]string) Option {
+	return func(c *config) {
+		if c.env == nil {
+			c.env = make(map[string]string, len(vars))
+		}
+		for k, v := range vars {
+			c.env[k] = v
+		}
+	}
+}
+
+// WithReadOnlyDir mounts the host directory hostDir, read-only, at
+// guestPath (absolute, e.g. /lookup) in the guest's filesystem (a WASI
+// preopen). Load refuses a hostDir that is not an existing directory, a
+// guestPath that is not absolute, and a guestPath given twice. Any write,
+// create, rename or delete under the mount fails (under wazero 1.12 a
+// path_open with O_CREAT answers ENOSYS, 52).
+// Default: no filesystem.
+//
+// Limitation: wazero resolves paths under the mount with the host's
+// open(2) relative to hostDir: ".." cannot climb above the mount, but a
+// symbolic link inside hostDir is followed, also to a target outside it
+// (host/grant_test.go, TestGrantDirSymlink). Mount only directories whose
+// links you trust; Load does not walk the directory to look for them (a
+// large dataset would make Load slow).
+func WithReadOnlyDir(hostDir, guestPath string) Option {
+	return func(c *config) { c.mounts = append(c.mounts, mount{host: hostDir, guest: guestPath}) }
+}

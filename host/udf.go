@@ -70,6 +70,9 @@ func Load(ctx context.Context, wasm []byte, opts ...Option) (*UDF, error) {
 	if cfg.memoryLimit < abi.PageSize || cfg.memoryLimit > 4<<30 {
 		return refuse(fmt.Errorf("memory limit %d bytes: want 64 KiB to 4 GiB", cfg.memoryLimit))
 	}
+	if err := cfg.checkGrants(); err != nil {
+		return refuse(err)
+	}
 	if err := checkBinary(wasm, cfg.maxModuleBytes); err != nil {
 		return refuse(err)
 	}
