@@ -16,6 +16,7 @@ import (
 	"github.com/wasinfer/wasinfer/dataset"
 	"github.com/wasinfer/wasinfer/gpu"
 	"github.com/wasinfer/wasinfer/host"
+	"github.com/wasinfer/wasinfer/manifest"
 	"github.com/wasinfer/wasinfer/scheduler"
 	"github.com/wasinfer/wasinfer/sign"
 )
@@ -275,6 +276,18 @@ func (s *Spec) loadStage(ctx context.Context, i int, cfg *buildConfig) (LoadedSt
 			}
 			opts = append(opts, host.WithCacheDir(d))
 		}
+		if mod.manifest != nil {
+			if man, err := manifest.Parse(mod.manifest); err == nil {
+				if err := checkCapabilities(man, st.Grant); err != nil {
+					return LoadedStage{}, p + ".grant", err
+				}
+			}
+		}
+		grants, err := s.grantOptions(st.Grant)
+		if err != nil {
+			return LoadedStage{}, p + ".grant", err
+		}
+		opts = append(opts, grants...)
 		u, err := host.Load(ctx, mod.wasm, opts...)
 		if err != nil {
 			return LoadedStage{}, p + ".udf", err

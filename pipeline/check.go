@@ -80,7 +80,7 @@ func (s *Spec) checkStage(ps *problems, i int) {
 // only lists the settings that belong to one kind of stage.
 var (
 	modelOnly = []string{"actors", "device", "num_gpus", "cpu_fallback", "threads", "inputs", "outputs", "keep"}
-	udfOnly   = []string{"concurrency", "memory_limit", "timeout", "config"}
+	udfOnly   = []string{"concurrency", "memory_limit", "timeout", "config", "grant"}
 )
 
 func (s *Spec) wrongKind(ps *problems, i int, keys []string, kind, other string) {
@@ -104,6 +104,9 @@ func (s *Spec) checkUDFStage(ps *problems, i int) {
 	}
 	if st.Timeout < 0 {
 		s.problem(ps, p+".timeout", "want a positive duration, got %s", st.Timeout.D())
+	}
+	if st.Grant != nil {
+		s.checkGrant(ps, i)
 	}
 	if strings.HasPrefix(st.UDF, "oci://") || strings.HasPrefix(st.UDF, "oci-layout:") {
 		return // resolved (and its digest checked) when the run starts

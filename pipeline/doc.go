@@ -52,7 +52,8 @@
 //
 // # Files in config
 //
-// A UDF has no file system, so what it needs travels in its config. Two YAML
+// A UDF has no file system unless its stage grants one (see Grants), so
+// what it needs usually travels in its config. Two YAML
 // tags read files when the pipeline is loaded (paths as above, UTF-8, at
 // most MaxConfigFileBytes):
 //
@@ -60,4 +61,22 @@
 //	  vocabulary: !lines vocab.txt              # the file's lines, as a list of strings
 //	  dictionary: [!lines keys.txt, " "]        # a list item: its lines are spliced in
 //	  template: !file prompt.txt                # the file's text, as one string
+//
+// # Grants
+//
+// A UDF stage's grant: block lets its module use what the sandbox denies
+// by default (host.WithClock, host.WithEnv, host.WithReadOnlyDir):
+//
+//	grant:
+//	  clock: true                 # real wall and monotonic clocks (sleep stays a no-op)
+//	  env: [HOME, MY_TOKEN]       # these variables, values from the run's environment
+//	  files:
+//	    - path: data/lookup       # a directory, relative like any path
+//	      mount: /lookup          # where the module sees it, read-only
+//
+// A module whose manifest declares a capability (files, env, clock) the
+// stage does not grant is refused when the job opens, with the grant to
+// add; network cannot be granted. Symbolic links inside a mounted
+// directory are followed, also to outside it: mount only directories
+// whose links you trust.
 package pipeline

@@ -34,6 +34,7 @@ type Stage struct {
 	MemoryLimit ByteSize `yaml:"memory_limit" doc:"UDF: linear memory limit per instance, e.g. 256MiB. Default: 512MiB."`
 	Timeout     Duration `yaml:"timeout" doc:"UDF: deadline per batch, e.g. 30s. Default: 1m."`
 	Config      any      `yaml:"config" doc:"UDF: configuration passed to the module's init, as JSON (write it as YAML here)."`
+	Grant       *Grant   `yaml:"grant" doc:"UDF: what the module may use beyond the sandbox (clock, environment variables, read-only directories). Default: nothing."`
 
 	// Model settings.
 	Actors      int               `yaml:"actors" doc:"Model: actors in the pool, each with its own session. Default: 1."`
@@ -50,6 +51,22 @@ type Stage struct {
 
 	// CPUs is the resource request per worker, for the scheduler's check.
 	CPUs float64 `yaml:"cpus" doc:"CPUs each worker of this stage uses, for the resource check. Default: 1 for UDFs, threads for models."`
+}
+
+// Grant is what a UDF stage lets its module use beyond the default sandbox
+// (no files, environment or real clock). A module whose manifest declares a
+// capability must be granted it; network cannot be granted (WASI preview 1
+// has no sockets).
+type Grant struct {
+	Clock bool        `yaml:"clock" doc:"The real wall and monotonic clocks instead of fake ones (sleep stays a no-op). Default: false."`
+	Env   []string    `yaml:"env" doc:"Environment variables the module sees, by name; the values come from the environment of the run, and a name that is not set there is an error. Default: none."`
+	Files []GrantFile `yaml:"files" doc:"Host directories mounted read-only in the module's filesystem. Default: none."`
+}
+
+// GrantFile is one read-only directory mount.
+type GrantFile struct {
+	Path  string `yaml:"path" doc:"The host directory (relative to this file; $VAR and ~ expand). Symbolic links inside it are followed, also to outside it."`
+	Mount string `yaml:"mount" doc:"Where the module sees it: an absolute path such as /lookup."`
 }
 
 // OnError is a stage's failure policy. By default the first failure stops
