@@ -20,9 +20,10 @@
 // unless the caller grants them: WithClock (the real wall and monotonic
 // clocks; sleeping stays a no-op, so that no host call can outlast the
 // deadline), WithEnv (exactly the variables given) and WithReadOnlyDir (a
-// read-only mount; symbolic links inside it are followed, also out of it).
-// There is no network grant: WASI preview 1 cannot create a socket, and
-// admission refuses the sock_* imports. Its stdout and stderr become log records tagged with the UDF's name; its
+// read-only mount; a symbolic link inside it that resolves outside it is
+// refused). There is no network grant: WASI preview 1 cannot create a
+// socket, and admission refuses the sock_* imports. Its stdout and stderr
+// become log records tagged with the UDF's name; its
 // linear memory is capped (WithMemoryLimit); every call has a deadline
 // (WithTimeout). An instance that traps, runs past its deadline, calls
 // proc_exit, returns output that fails validation, or grows past the recycle

@@ -35,7 +35,10 @@ type config struct {
 }
 
 // mount is one WithReadOnlyDir grant.
-type mount struct{ host, guest string }
+type mount struct {
+	host, guest string
+	root        string // host, absolute and with its links resolved (at Load)
+}
 
 func defaults() config {
 	return config{
@@ -154,12 +157,13 @@ func WithEnv(vars map[string]string) Option {
 // path_open with O_CREAT answers ENOSYS, 52).
 // Default: no filesystem.
 //
-// Limitation: wazero resolves paths under the mount with the host's
-// open(2) relative to hostDir: ".." cannot climb above the mount, but a
-// symbolic link inside hostDir is followed, also to a target outside it
-// (host/grant_test.go, TestGrantDirSymlink). Mount only directories whose
-// links you trust; Load does not walk the directory to look for them (a
-// large dataset would make Load slow).
+// Paths under the mount stay inside it: ".." cannot climb above it, and a
+// symbolic link inside hostDir that resolves to a target outside it is
+// refused (EACCES, errno 2) when the guest opens or stats it
+// (host/grant_test.go, TestGrantDirSymlink); links that stay inside work.
+// The check resolves the path and then opens it, so a link that someone
+// swaps between the two on the host is not caught: mount directories that
+// only you can write to.
 func WithReadOnlyDir(hostDir, guestPath string) Option {
 	return func(c *config) { c.mounts = append(c.mounts, mount{host: hostDir, guest: guestPath}) }
 }

@@ -76,7 +76,6 @@
 //
 // A module whose manifest declares a capability (files, env, clock) the
 // stage does not grant is refused when the job opens, with the grant to
-// add; network cannot be granted. Symbolic links inside a mounted
-// directory are followed, also to outside it: mount only directories
-// whose links you trust.
+// add; network cannot be granted. A mounted directory is read-only, and a
+// symbolic link inside it that resolves outside it is refused.
 package pipeline

@@ -65,7 +65,7 @@ type Grant struct {
 
 // GrantFile is one read-only directory mount.
 type GrantFile struct {
-	Path  string `yaml:"path" doc:"The host directory (relative to this file; $VAR and ~ expand). Symbolic links inside it are followed, also to outside it."`
+	Path  string `yaml:"path" doc:"The host directory (relative to this file; $VAR and ~ expand). Read-only; a symbolic link inside it that resolves outside it is refused."`
 	Mount string `yaml:"mount" doc:"Where the module sees it: an absolute path such as /lookup."`
 }
 
