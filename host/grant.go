@@ -71,11 +71,11 @@ func newConfinedFS(root string) experimentalsys.FS {
 // path that does not resolve (missing, a dangling link) is left to the
 // file system, which reports it.
 func (f confinedFS) escapes(p string) bool {
-	real, err := filepath.EvalSymlinks(filepath.Join(f.root, p))
+	resolved, err := filepath.EvalSymlinks(filepath.Join(f.root, p))
 	if err != nil {
 		return false
 	}
-	return real != f.root && !strings.HasPrefix(real, f.root+string(filepath.Separator))
+	return resolved != f.root && !strings.HasPrefix(resolved, f.root+string(filepath.Separator))
 }
 
 func (f confinedFS) OpenFile(p string, flag experimentalsys.Oflag, perm fs.FileMode) (experimentalsys.File, experimentalsys.Errno) {
