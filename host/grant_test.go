@@ -17,6 +17,15 @@ import (
 // probeReport runs one batch through the probe and returns its report.
 func probeReport(t *testing.T, name string, opts ...Option) string {
 	t.Helper()
+	msg := guestErrorMessage(t, name, opts...)
+	t.Logf("%s saw: %s", name, msg)
+	return msg
+}
+
+// guestErrorMessage runs one batch through a guest that fails it with a
+// message (status ERROR) and returns the message.
+func guestErrorMessage(t *testing.T, name string, opts ...Option) string {
+	t.Helper()
 	ctx := context.Background()
 	u, err := loadGuest(t, name, opts...)
 	if err != nil {
@@ -28,9 +37,8 @@ func probeReport(t *testing.T, name string, opts ...Option) string {
 	_, err = u.Transform(ctx, 0, rec)
 	var ue *UDFError
 	if !errors.As(err, &ue) || ue.Kind != KindGuest {
-		t.Fatalf("got %v, want the probe's report as a guest error", err)
+		t.Fatalf("got %v, want the guest's message as a guest error", err)
 	}
-	t.Logf("%s saw: %s", name, ue.Message)
 	return ue.Message
 }
 
