@@ -71,13 +71,7 @@ func checkCounts(wasm []byte) error {
 			// that function, and panics on a call to a later one whose
 			// index is out of range (v1.12).
 			err = r.entries("functions", maxFunctions, 1, func(r *reader) error {
-				at := r.p
-				t, err := r.u32()
-				if err == nil && uint64(t) >= uint64(types) {
-					r.p = at
-					err = r.errorf("a function of type %d; the module has %d types", t, types)
-				}
-				return err
+				return r.index(uint64(types), "a function of type %d; the module has %d types")
 			})
 		case 4:
 			err = r.entries("tables", maxTables, 2, func(r *reader) error {

@@ -327,9 +327,9 @@ func guardModule(wasm []byte) (out []byte, globalName string, err error) {
 			return nil, "", err
 		}
 	}
-	for _, name := range m.exportNames {
-		if name == interruptExport || name == startExport {
-			return nil, "", fmt.Errorf("the module exports %q, a name the host reserves", name)
+	for _, e := range m.exports {
+		if e.name == interruptExport || e.name == startExport {
+			return nil, "", fmt.Errorf("the module exports %q, a name the host reserves", e.name)
 		}
 	}
 	g := m.plan()
@@ -452,9 +452,7 @@ type moduleInfo struct {
 	definedMemories  uint64
 	importedGlobals  uint64
 	definedGlobals   uint64
-	exports          uint64
-	exportNames      []string
-	exportRefs       []exportRef
+	exports          []export
 	start            int64 // the start function, -1 if none
 	codeStart        int   // offset of the code section's contents
 }
@@ -477,13 +475,14 @@ type reader struct {
 // spaces, imports included.
 type indexBounds struct{ funcs, globals, types uint64 }
 
-// index reads an index of the space named what, which has n entries.
-func (r *reader) index(what string, n uint64) error {
+// index reads an index into a space of n entries; one out of range is an
+// error at its byte, format saying what with the index and n.
+func (r *reader) index(n uint64, format string) error {
 	at := r.p
 	i, err := r.u32()
 	if err == nil && uint64(i) >= n {
 		r.p = at
-		err = r.errorf("%s %d; the module has %d", what, i, n)
+		err = r.errorf(format, i, n)
 	}
 	return err
 }
@@ -741,13 +740,11 @@ func (m *moduleInfo) scanExports(r *reader) error {
 	if err != nil {
 		return err
 	}
-	m.exports = uint64(n)
 	for range n {
 		name, err := r.name()
 		if err != nil {
 			return err
 		}
-		m.exportNames = append(m.exportNames, name)
 		kind, err := r.byte1()
 		if err != nil {
 			return err
@@ -757,13 +754,14 @@ func (m *moduleInfo) scanExports(r *reader) error {
 		if err != nil {
 			return err
 		}
-		m.exportRefs = append(m.exportRefs, exportRef{kind: kind, index: i, at: r.base + at})
+		m.exports = append(m.exports, export{name: name, kind: kind, index: i, at: r.base + at})
 	}
 	return nil
 }
 
-// exportRef is an export's kind and index, and where the index is.
-type exportRef struct {
+// export is one export: its name, kind and index, and where the index is.
+type export struct {
+	name  string
 	kind  byte
 	index uint32
 	at    int
@@ -775,7 +773,7 @@ type exportRef struct {
 // the guard's own entries to it. Instructions are checked as the code
 // section is rewritten (reader.bounds).
 func (g *guard) checkRefs() error {
-	for i, e := range g.m.exportRefs {
+	for _, e := range g.m.exports {
 		var what string
 		var n uint64
 		switch e.kind {
@@ -787,7 +785,7 @@ func (g *guard) checkRefs() error {
 			continue
 		}
 		if uint64(e.index) >= n {
-			return fmt.Errorf("export section: byte %d: export %q is %s %d; the module has %d", e.at, g.m.exportNames[i], what, e.index, n)
+			return fmt.Errorf("export section: byte %d: export %q is %s %d; the module has %d", e.at, e.name, what, e.index, n)
 		}
 	}
 	if g.m.start >= 0 && uint64(g.m.start) >= g.bounds.funcs {
@@ -861,7 +859,7 @@ func (g *guard) globalSection(body []byte) ([]byte, error) {
 // section, startExport.
 func (g *guard) exportSection(body []byte) ([]byte, error) {
 	m := g.m
-	count := m.exports + 1
+	count := uint64(len(m.exports)) + 1
 	if m.start >= 0 {
 		count++
 	}
@@ -1045,9 +1043,9 @@ func (r *reader) instr() (instrKind, error) {
 	case op == 0x0b: // end
 		return instrEnd, nil
 	case r.bounds != nil && (op == 0x10 || op == 0xd2): // call ref.func
-		return instrOther, r.index("function", r.bounds.funcs)
+		return instrOther, r.index(r.bounds.funcs, "function %d; the module has %d")
 	case r.bounds != nil && (op == 0x23 || op == 0x24): // global.get global.set
-		return instrOther, r.index("global", r.bounds.globals)
+		return instrOther, r.index(r.bounds.globals, "global %d; the module has %d")
 	case op == 0x0c || op == 0x0d || op == 0x10 || op == 0xd2 || (op >= 0x20 && op <= 0x26):
 		// br br_if call ref.func local.* global.* table.get table.set: one index
 		return instrOther, r.leb()
@@ -1065,7 +1063,7 @@ func (r *reader) instr() (instrKind, error) {
 	case op == 0x11: // call_indirect: type, table
 		var err error
 		if r.bounds != nil {
-			err = r.index("type", r.bounds.types)
+			err = r.index(r.bounds.types, "type %d; the module has %d")
 		} else {
 			err = r.leb()
 		}
