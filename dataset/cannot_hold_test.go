@@ -23,6 +23,12 @@ var cannotHoldTable = map[string]map[string]string{
 		"metadata": nullTensor, "all_null": nullTensor,
 		"no_columns": "a batch of rows but no columns: pqarrow writes a file of 0 rows",
 	},
+	// The binary tensor layout holds null tensor rows; plain
+	// fixed_size_list columns keep the list layout.
+	"parquet_binary_tensors": {
+		"fixed_size_list": nullFSL, "sliced/fixed_size_list": nullFSL, "nested_offsets": nullFSL, "sliced/nested_offsets": nullFSL,
+		"no_columns": "a batch of rows but no columns: pqarrow writes a file of 0 rows",
+	},
 	"jsonl": nanCases("fixed_size_list", "tensor_float32", "sliced/tensor_float32", "metadata"),
 	"csv":   nanCases("no_columns"),
 }

@@ -55,7 +55,11 @@
 //     and the row); a batch with rows but no columns writes a file of 0
 //     rows. Tensor columns are stored as their fixed_size_list storage with
 //     the extension type in the field metadata and the Arrow schema stored
-//     (tensor/doc.go). What pqarrow alone would lose, the sink and source
+//     (tensor/doc.go), or, with [WithTensorLayout]([TensorLayoutBinary])
+//     (pipeline files: parquet: {tensor_layout: binary}), as one
+//     FIXED_LEN_BYTE_ARRAY value per row, about 8× faster to read back and
+//     able to hold null rows, but seen by other readers as
+//     fixed_size_binary. What pqarrow alone would lose, the sink and source
 //     keep: the sink stores the batches' Arrow schema (key
 //     wasinfer:arrow_schema), so list element names and nested field
 //     metadata come back, and top-level duration (written as int64),

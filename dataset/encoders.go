@@ -39,6 +39,9 @@ func encoderFor(f Format, cfg *sinkConfig) (encoderFactory, string, error) {
 		if err != nil {
 			return nil, "", err
 		}
+		if err := checkTensorLayout(cfg.tensorLayout); err != nil {
+			return nil, "", err
+		}
 		return func(w io.Writer, schema *arrow.Schema) (encoder, error) {
 			return newParquetEncoder(w, schema, cfg, codec)
 		}, ".parquet", nil
@@ -89,30 +92,50 @@ func parseCompression(s string) (compress.Compression, error) {
 // up to rowGroupRows rows or rowGroupBytes bytes. Tensor columns (and any
 // extension column whose storage is a fixed_size_list) are written as their
 // storage with the extension name and metadata in the field metadata and
-// the Arrow schema stored, as tensor/doc.go describes; columns holding a
-// fixed_size_list at a non-zero offset are copied to offset 0 first.
+// the Arrow schema stored, as tensor/doc.go describes, or, with
+// [TensorLayoutBinary], as fixed_size_binary (binaryLayout); columns
+// holding a fixed_size_list at a non-zero offset are copied to offset 0
+// first.
 type parquetEncoder struct {
 	fw       *pqarrow.FileWriter
 	schema   *arrow.Schema // as written: storage types
-	ext      []bool        // column i is written as its storage
+	how      []colWrite    // how column i is written
 	cfg      *sinkConfig
 	buffered int64
 }
 
+// colWrite is how the Parquet sink writes a column.
+type colWrite uint8
+
+const (
+	writeAsIs     colWrite = iota
+	writeInt64             // a duration, as int64; restored from the stored schema
+	writeStorage           // an extension type, as its storage
+	writeFixedBin          // a fixed_size_list of fixed-width numbers, one fixed_size_binary value per row
+)
+
 func newParquetEncoder(w io.Writer, schema *arrow.Schema, cfg *sinkConfig, codec compress.Compression) (*parquetEncoder, error) {
-	e := &parquetEncoder{cfg: cfg, ext: make([]bool, schema.NumFields())}
+	e := &parquetEncoder{cfg: cfg, how: make([]colWrite, schema.NumFields())}
 	fields := schema.Fields()
 	for i, f := range fields {
 		if f.Type.ID() == arrow.DURATION {
-			e.ext[i] = true // written as int64, restored from the stored schema
+			e.how[i] = writeInt64
 			fields[i].Type = arrow.PrimitiveTypes.Int64
 			continue
+		}
+		if cfg.tensorLayout == TensorLayoutBinary {
+			if width := binaryLayout(f.Type); width > 0 {
+				e.how[i] = writeFixedBin
+				fields[i].Type = &arrow.FixedSizeBinaryType{ByteWidth: width}
+				fields[i].Metadata = binaryLayoutMetadata(f)
+				continue
+			}
 		}
 		et, ok := f.Type.(arrow.ExtensionType)
 		if !ok || !hasFixedSizeList(et.StorageType()) {
 			continue
 		}
-		e.ext[i] = true
+		e.how[i] = writeStorage
 		keys, vals := f.Metadata.Keys(), f.Metadata.Values()
 		keys = append(keys, ipc.ExtensionTypeKeyName, ipc.ExtensionMetadataKeyName)
 		vals = append(vals, et.ExtensionName(), et.Serialize())
@@ -237,12 +260,20 @@ func (e *parquetEncoder) Write(rec arrow.RecordBatch) error {
 	}()
 	for i, col := range rec.Columns() {
 		name := rec.Schema().Field(i).Name
-		switch {
-		case e.ext[i] && col.DataType().ID() == arrow.DURATION:
+		switch e.how[i] {
+		case writeInt64:
 			col = relabel(col, arrow.PrimitiveTypes.Int64)
 			copies = append(copies, col)
-		case e.ext[i]:
+		case writeStorage:
 			col = col.(array.ExtensionArray).Storage()
+		case writeFixedBin:
+			c, err := toFixedBinary(col, e.schema.Field(i).Type, e.cfg.mem)
+			if err != nil {
+				return fmt.Errorf("%w: column %q: %w", ErrUnsupported, name, err)
+			}
+			copies = append(copies, c)
+			cols[i] = c
+			continue
 		}
 		if hasNullSegment(col) {
 			c, err := emptyNullSegments(col, e.cfg.mem)

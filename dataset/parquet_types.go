@@ -20,8 +20,10 @@ import (
 // Reading: with the Arrow schema the sink stored (arrowSchemaKey), a
 // top-level column comes back as the type it was written as where the
 // conversion is exact: duration from int64, date64 from date32 (days),
-// time32[s] from time32[ms], timestamp[s] from timestamp[ms], and a
-// dictionary of non-binary values from its plain values.
+// time32[s] from time32[ms], timestamp[s] from timestamp[ms], a
+// dictionary of non-binary values from its plain values, and a tensor or
+// fixed_size_list written in the binary tensor layout from its
+// fixed_size_binary (parquet_tensor.go).
 
 // hasNullSegment reports whether a list or map slot somewhere in arr is
 // null (or under a null struct or fixed_size_list slot) but owns child
@@ -229,6 +231,9 @@ type converter func(arr arrow.Array, mem memory.Allocator) (arrow.Array, error)
 // restoreType returns a converter from read to origin for a top-level
 // column, or nil when there is none.
 func restoreType(origin, read arrow.DataType) converter {
+	if c := fixedBinaryToList(origin, read); c != nil {
+		return c
+	}
 	switch o := origin.(type) {
 	case *arrow.DurationType:
 		if read.ID() == arrow.INT64 {

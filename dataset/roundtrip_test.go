@@ -23,6 +23,9 @@ var sinkFormats = []struct {
 	{"parquet", FormatParquet, nil, func(ctx context.Context, dir string, _ *arrow.Schema, opts ...Option) (Source, error) {
 		return OpenParquet(ctx, []string{dir}, opts...)
 	}},
+	{"parquet_binary_tensors", FormatParquet, []SinkOption{WithTensorLayout(TensorLayoutBinary)}, func(ctx context.Context, dir string, _ *arrow.Schema, opts ...Option) (Source, error) {
+		return OpenParquet(ctx, []string{dir}, opts...)
+	}},
 	{"ipc_file", FormatIPC, nil, func(ctx context.Context, dir string, _ *arrow.Schema, opts ...Option) (Source, error) {
 		return OpenIPC(ctx, []string{dir}, opts...)
 	}},

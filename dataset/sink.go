@@ -47,6 +47,7 @@ type sinkConfig struct {
 	rowGroupRows  int64
 	rowGroupBytes int64
 	compression   string
+	tensorLayout  string
 	delimiter     rune
 	noHeader      bool
 	ipcStream     bool
@@ -104,6 +105,37 @@ func WithRowGroupBytes(n int64) SinkOption { return func(c *sinkConfig) { c.rowG
 // WithCompression sets the Parquet codec: "snappy", "zstd", "gzip",
 // "lz4", "brotli" or "none". Default: [DefaultCompression].
 func WithCompression(codec string) SinkOption { return func(c *sinkConfig) { c.compression = codec } }
+
+// Tensor layouts of a Parquet sink ([WithTensorLayout]).
+const (
+	// TensorLayoutList writes a tensor column (and any fixed_size_list
+	// column) as its storage: a Parquet LIST with a definition and a
+	// repetition level per element, as pyarrow does. Every Parquet reader
+	// sees a list of numbers. It cannot hold null rows (pqarrow refuses
+	// them).
+	TensorLayoutList = "list"
+	// TensorLayoutBinary writes each row of a top-level tensor column
+	// (an extension type over a fixed_size_list, such as
+	// arrow.fixed_shape_tensor) whose elements are fixed-width numbers
+	// (int8 to uint64, float16 to float64) as one FIXED_LEN_BYTE_ARRAY value of
+	// its bytes, little-endian in row-major order: no levels per element,
+	// about 8× faster to read (BENCHMARKS.md). wasinfer's Parquet source
+	// gives the column back as written, without a copy; other readers see
+	// fixed_size_binary, with the extension type in the field metadata
+	// under wasinfer:extension:name and wasinfer:extension:metadata and
+	// the storage type under wasinfer:storage. Null rows are kept; a null
+	// element inside a row is refused (there is no place for it). Plain
+	// fixed_size_list columns keep the list layout.
+	TensorLayoutBinary = "binary"
+)
+
+// WithTensorLayout sets how a Parquet sink writes tensor columns:
+// [TensorLayoutList] (the default: what other tools read as a list) or
+// [TensorLayoutBinary] (fast to read back, for wasinfer's own
+// intermediate data).
+func WithTensorLayout(layout string) SinkOption {
+	return func(c *sinkConfig) { c.tensorLayout = layout }
+}
 
 // WithSinkDelimiter sets the CSV delimiter. Default: ','.
 func WithSinkDelimiter(r rune) SinkOption { return func(c *sinkConfig) { c.delimiter = r } }

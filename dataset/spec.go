@@ -134,6 +134,8 @@ type ParquetSinkSpec struct {
 	RowGroupRows int64 `json:"row_group_rows,omitempty" yaml:"row_group_rows,omitempty"`
 	// RowGroupBytes ([WithRowGroupBytes]).
 	RowGroupBytes int64 `json:"row_group_bytes,omitempty" yaml:"row_group_bytes,omitempty"`
+	// TensorLayout ([WithTensorLayout]): "list" (the default) or "binary".
+	TensorLayout string `json:"tensor_layout,omitempty" yaml:"tensor_layout,omitempty"`
 }
 
 var formatAliases = map[string]Format{
@@ -378,6 +380,9 @@ func (s *SinkSpec) Validate() error {
 		if err := nonNegative("parquet.row_group_bytes", p.RowGroupBytes); err != nil {
 			return err
 		}
+		if checkTensorLayout(p.TensorLayout) != nil {
+			return &SpecError{"parquet.tensor_layout", fmt.Sprintf("%q (want %s, the default, or %s)", p.TensorLayout, TensorLayoutList, TensorLayoutBinary)}
+		}
 	}
 	if s.CSV != nil {
 		if _, err := delimiter("csv.delimiter", s.CSV.Delimiter); err != nil {
@@ -528,6 +533,9 @@ func (s *SinkSpec) Options() ([]SinkOption, error) {
 		}
 		if p.RowGroupBytes > 0 {
 			opts = append(opts, WithRowGroupBytes(p.RowGroupBytes))
+		}
+		if p.TensorLayout != "" {
+			opts = append(opts, WithTensorLayout(p.TensorLayout))
 		}
 	}
 	if c := s.CSV; c != nil {

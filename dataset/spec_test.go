@@ -49,6 +49,7 @@ func TestSinkSpecValidate(t *testing.T) {
 		{SinkSpec{Format: "jsonl"}, "dataset: path: no output directory"},
 		{SinkSpec{Format: "parquet", Path: "o", Parquet: &ParquetSinkSpec{Compression: "rar"}}, `dataset: parquet.compression: "rar" (want snappy, zstd, gzip, lz4, brotli or none)`},
 		{SinkSpec{Format: "parquet", Path: "o", Parquet: &ParquetSinkSpec{RowGroupRows: -1}}, "dataset: parquet.row_group_rows: -1 is negative"},
+		{SinkSpec{Format: "parquet", Path: "o", Parquet: &ParquetSinkSpec{TensorLayout: "flat"}}, `dataset: parquet.tensor_layout: "flat" (want list, the default, or binary)`},
 		{SinkSpec{Format: "parquet", Path: "o", MaxFileBytes: -2}, "dataset: max_file_bytes: -2: want -1 (no limit), 0 (the default) or a size in bytes"},
 		{SinkSpec{Format: "csv", Path: "o", Shard: &ShardSpec{Index: -1, Count: 3}}, "dataset: shard.index: -1: want 0 <= index < count (3)"},
 	}

@@ -17,7 +17,7 @@ func TestKeysStable(t *testing.T) {
 	want := []string{
 		"abi_identity_vs_memcpy", "abi_empty_batch_us",
 		"udf_c_vs_native", "udf_rust_vs_native", "udf_go_vs_native", "udf_as_vs_native",
-		"executor_overhead", "pipeline_vs_bare_ort", "startup_cold_ms", "startup_warm_ms",
+		"executor_overhead", "pipeline_vs_bare_ort", "pipeline_vs_bare_ort_binary_layout", "startup_cold_ms", "startup_warm_ms",
 		"rss_growth_10x", "pool_scaling", "wasm_deadline_overhead", "wasinfer_vs_python",
 	}
 	if got := Keys(); !slices.Equal(got, want) {

@@ -187,7 +187,7 @@ func runStartup(ctx context.Context, e *env, rs []*Result) error {
 				return 0, err
 			}
 			spec = filepath.Join(dir, "pipeline.yaml")
-			if err := os.WriteFile(spec, []byte(e.e2eSpec(data, filepath.Join(dir, "out"), filepath.Join(dir, "cache"))), 0o644); err != nil {
+			if err := os.WriteFile(spec, []byte(e.e2eSpec(data, filepath.Join(dir, "out"), filepath.Join(dir, "cache"), "")), 0o644); err != nil {
 				return 0, err
 			}
 			run, err := e.runChild(ctx, "startup", spec, lib)
@@ -261,7 +261,7 @@ func runRSS(ctx context.Context, e *env, rs []*Result) error {
 			return err
 		}
 		specs[m] = filepath.Join(dir, "pipeline.yaml")
-		if err := os.WriteFile(specs[m], []byte(e.e2eSpec(data, filepath.Join(dir, "out"), "")), 0o644); err != nil {
+		if err := os.WriteFile(specs[m], []byte(e.e2eSpec(data, filepath.Join(dir, "out"), "", "")), 0o644); err != nil {
 			return err
 		}
 	}

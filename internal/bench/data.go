@@ -79,6 +79,62 @@ func (e *env) digits(rows int) (string, error) {
 	return path, nil
 }
 
+// digitsBinary returns a directory holding the data set of digits(rows)
+// as wasinfer's Parquet sink writes it with the binary tensor layout
+// (dataset.TensorLayoutBinary: one FIXED_LEN_BYTE_ARRAY(64) value per
+// row), in row groups of digitsRowGroup rows; made once per run.
+func (e *env) digitsBinary(ctx context.Context, rows int) (string, error) {
+	list, err := e.digits(rows)
+	if err != nil {
+		return "", err
+	}
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	if p, ok := e.binaryDatasets[rows]; ok {
+		return p, nil
+	}
+	dir := filepath.Join(e.work, fmt.Sprintf("digits-%d-binary", rows))
+	if err := copyParquet(ctx, list, dir, dataset.WithTensorLayout(dataset.TensorLayoutBinary),
+		dataset.WithRowGroupRows(digitsRowGroup), dataset.WithRowGroupBytes(1<<40), dataset.WithMaxFileBytes(0)); err != nil {
+		return "", fmt.Errorf("writing the digits data set in the binary tensor layout: %w", err)
+	}
+	e.binaryDatasets[rows] = dir
+	return dir, nil
+}
+
+// copyParquet reads the Parquet file in and writes its rows through a new
+// Parquet sink in dir, one batch per row group.
+func copyParquet(ctx context.Context, in, dir string, opts ...dataset.SinkOption) error {
+	src, err := dataset.OpenParquet(ctx, []string{in}, dataset.WithBatchSize(digitsRowGroup))
+	if err != nil {
+		return err
+	}
+	defer src.Close()
+	sr := dataset.NewStreamReader(src, nil)
+	defer sr.Close()
+	recs, err := dataset.ReadAll(ctx, sr)
+	if err != nil {
+		return err
+	}
+	defer func() {
+		for _, r := range recs {
+			r.Release()
+		}
+	}()
+	sink, err := dataset.OpenSink(ctx, dir, dataset.FormatParquet, opts...)
+	if err != nil {
+		return err
+	}
+	w := dataset.NewWriter(sink, true)
+	for _, r := range recs {
+		if err := w.Write(ctx, r); err != nil {
+			_ = w.Abort(ctx)
+			return err
+		}
+	}
+	return w.Close(ctx)
+}
+
 func writeDigits(path string, pixels []uint8, labels []int64, rows int) error {
 	mem := memory.DefaultAllocator
 	typ, err := tensor.NewFixedShapeType(arrow.PrimitiveTypes.Uint8, []int{8, 8, 1}, tensor.WithDimNames("H", "W", "C"))
@@ -138,8 +194,9 @@ func writeDigits(path string, pixels []uint8, labels []int64, rows int) error {
 // e2eSpec is the end-to-end pipeline: Parquet → image_normalize (C: pixels
 // / 16 as float32 [1, 8, 8]) → the digits CNN (ONNX Runtime, one actor,
 // one intra-op thread) → argmax (AssemblyScript: the class and its logit)
-// → Parquet. cacheDir is the UDFs' compilation cache ("" for the user's).
-func (e *env) e2eSpec(data, out, cacheDir string) string {
+// → Parquet. cacheDir is the UDFs' compilation cache ("" for the user's),
+// layout the sink's parquet.tensor_layout ("" for the default).
+func (e *env) e2eSpec(data, out, cacheDir, layout string) string {
 	var b strings.Builder
 	q := func(s string) string { return "'" + strings.ReplaceAll(s, "'", "''") + "'" }
 	fmt.Fprintf(&b, "source:\n  format: parquet\n  paths: [%s]\n  batch_size: %d\n", q(data), digitsBatch)
@@ -148,6 +205,9 @@ func (e *env) e2eSpec(data, out, cacheDir string) string {
 	fmt.Fprintf(&b, "  - name: classify\n    model: %s\n    actors: 1\n    threads: %d\n    inputs: {pixels: input}\n    outputs: {logits: logits}\n    keep: [label]\n", q(e.path(digitsModel)), e2eThreads)
 	fmt.Fprintf(&b, "  - name: argmax\n    udf: %s\n    concurrency: 1\n    config: {column: logits, output: prediction, score: logit}\n", q(e.path(argmaxWasm)))
 	fmt.Fprintf(&b, "sink:\n  format: parquet\n  path: %s\n", q(out))
+	if layout != "" {
+		fmt.Fprintf(&b, "  parquet: {tensor_layout: %s}\n", layout)
+	}
 	if cacheDir != "" {
 		fmt.Fprintf(&b, "run:\n  cache_dir: %s\n", q(cacheDir))
 	}

@@ -28,7 +28,8 @@
 // Keys returns them in report order: abi_identity_vs_memcpy,
 // abi_empty_batch_us, udf_c_vs_native, udf_rust_vs_native,
 // udf_go_vs_native, udf_as_vs_native, executor_overhead,
-// pipeline_vs_bare_ort, startup_cold_ms, startup_warm_ms, rss_growth_10x,
+// pipeline_vs_bare_ort, pipeline_vs_bare_ort_binary_layout,
+// startup_cold_ms, startup_warm_ms, rss_growth_10x,
 // pool_scaling, wasm_deadline_overhead, wasinfer_vs_python. Each
 // Result.Measures says exactly what its two sides are.
 //

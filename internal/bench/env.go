@@ -65,8 +65,9 @@ type env struct {
 	root string
 	work string
 
-	mu       sync.Mutex
-	datasets map[int]string // rows -> Parquet file of digits
+	mu             sync.Mutex
+	datasets       map[int]string // rows -> Parquet file of digits
+	binaryDatasets map[int]string // rows -> the same, binary tensor layout (a sink's directory)
 
 	ortOnce sync.Once
 	ortLib  string
@@ -96,7 +97,7 @@ func newEnv(cfg *config) (*env, error) {
 	if cfg.quick {
 		p = quickParams
 	}
-	return &env{cfg: cfg, p: p, root: root, work: work, datasets: map[int]string{}}, nil
+	return &env{cfg: cfg, p: p, root: root, work: work, datasets: map[int]string{}, binaryDatasets: map[int]string{}}, nil
 }
 
 func (e *env) close() { _ = os.RemoveAll(e.work) }

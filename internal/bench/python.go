@@ -93,7 +93,7 @@ func runPython(ctx context.Context, e *env, rs []*Result) error {
 		return res.Seconds, nil
 	}
 	wasinfer := func() (float64, error) {
-		run, err := e.runE2ETimed(ctx, data, lib, "")
+		run, err := e.runE2ETimed(ctx, data, lib, "", "")
 		if err != nil {
 			return 0, err
 		}

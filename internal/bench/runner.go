@@ -231,14 +231,14 @@ func Run(ctx context.Context, opts ...Option) (*Report, error) {
 	start := time.Now()
 	all := benchmarks()
 	for i, b := range all {
-		var rs []*Result
-		for _, k := range b.keys {
-			if len(cfg.only) == 0 || slices.Contains(cfg.only, k.key) {
-				rs = append(rs, &Result{Key: k.key, Title: k.title, Unit: k.unit, Target: k.target, Measures: k.measures})
-			}
-		}
-		if len(rs) == 0 {
+		// The keys of one benchmark come from one measurement: asking
+		// for one of them reports them all.
+		if len(cfg.only) > 0 && !slices.ContainsFunc(b.keys, func(k keyInfo) bool { return slices.Contains(cfg.only, k.key) }) {
 			continue
+		}
+		rs := make([]*Result, len(b.keys))
+		for j, k := range b.keys {
+			rs[j] = &Result{Key: k.key, Title: k.title, Unit: k.unit, Target: k.target, Measures: k.measures}
 		}
 		if err := ctx.Err(); err != nil {
 			return nil, err
