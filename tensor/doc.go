@@ -41,6 +41,11 @@
 //   - null rows cannot be written: pqarrow refuses them with "lists with
 //     non-zero length null components are not supported".
 //
+// wasinfer's Parquet sink can instead write a tensor column as one
+// FIXED_LEN_BYTE_ARRAY value per row (dataset.TensorLayoutBinary), which
+// reads back several times faster and holds null rows; see the dataset
+// package.
+//
 // Types are immutable and safe for concurrent use. Arrays follow arrow-go's
 // reference counting: who creates or Retains one Releases it.
 package tensor
