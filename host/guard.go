@@ -304,8 +304,11 @@ func bindInterrupt(mod api.Module) (api.MutableGlobal, error) {
 // A start section is removed and its function exported as startExport, so
 // that the host can run it under a deadline (checkGuarded checks its type).
 //
-// Every other byte is copied unchanged, custom sections included (DWARF line
-// tables then point a few bytes per check off). No index changes. The
+// Runs of data segments are merged (datamerge.go): the memory they make is
+// the same, and where the guard merges them no instruction names a data
+// segment. Every other byte is copied unchanged, custom sections included
+// (DWARF line tables then point a few bytes per check off). No other index
+// changes. The
 // instructions are decoded with all their immediates (WebAssembly 2.0: sign
 // extension, saturating conversions, bulk memory, reference types,
 // multi-value, SIMD); a module using any other proposal is refused with an
@@ -351,6 +354,14 @@ func guardModule(wasm []byte) (out []byte, globalName string, err error) {
 	present := map[byte]bool{}
 	for _, s := range secs {
 		present[s.id] = true
+	}
+	// Runs of data segments are merged (datamerge.go) where no instruction
+	// can name a segment (no data count section) and memory starts zeroed.
+	for _, s := range secs {
+		if s.id == 11 && !present[12] && m.importedMemories == 0 {
+			base := s.start
+			rewrite[11] = func(body []byte) ([]byte, error) { return mergeData(body, base) }
+		}
 	}
 	out = make([]byte, 0, len(wasm)+len(wasm)/4+256)
 	out = append(out, wasm[:8]...)

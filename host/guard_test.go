@@ -523,6 +523,7 @@ func FuzzGuardModule(f *testing.F) {
 		}
 	}
 	f.Add(instrModule(b(0x00, 0x03, 0x40, 0x0b, 0x0b), nil))
+	f.Add(wasmModule(sec(5, vec(b(0x00, 0x01))), sec(11, vec(dataAt(0, "ab"), dataAt(6, "cd"), dataPassive("p"), dataAt(9, "e")))))
 	for _, c := range hugeCountModules {
 		f.Add(c.wasm)
 	}
@@ -547,6 +548,11 @@ func FuzzGuardModule(f *testing.F) {
 		g, gErr := compileModule(ctx, rt, out)
 		if gErr == nil {
 			defer g.Close(ctx)
+		}
+		if origErr == nil {
+			if a, b := dataSection(t, wasm), dataSection(t, out); a != nil {
+				sameImage(t, a, b) // merged data segments make the same memory
+			}
 		}
 		switch {
 		case origErr == nil && gErr != nil:

@@ -35,7 +35,7 @@ import (
 // when guardModule's output changes, so that a change bumps it and stale
 // files are never read.
 const (
-	guardVersion        = 1
+	guardVersion        = 2
 	preparedMemoryBytes = 64 << 20
 	preparedMagic       = "wiguard\x00"
 )

@@ -12,11 +12,13 @@ import (
 
 // guardFingerprint is the SHA-256 of what both rewrites make of a few
 // committed guests that between them have loops, calls, bulk memory
-// instructions and a start section.
+// instructions and a start section, and of a module whose data segments
+// merge.
 func guardFingerprint(t *testing.T) string {
 	h := sha256.New()
 	mods := [][]byte{guest(t, "ok_identity"), guest(t, "loop"), guest(t, "exp_calls"), guest(t, "bulk_memory"),
-		withStart(t, b(0x00, 0x03, 0x40, 0x0c, 0x00, 0x0b, 0x0b))}
+		withStart(t, b(0x00, 0x03, 0x40, 0x0c, 0x00, 0x0b, 0x0b)),
+		wasmModule(sec(5, vec(b(0x00, 0x01))), sec(11, vec(dataAt(0, "ab"), dataAt(6, "cd"))))}
 	for _, wasm := range mods {
 		for _, compiler := range []bool{true, false} {
 			out, err := prepareModule(wasm, compiler)
@@ -34,7 +36,7 @@ func guardFingerprint(t *testing.T) string {
 // process reads modules rewritten the old way from a disk cache) and record
 // the new fingerprint here.
 func TestGuardVersion(t *testing.T) {
-	const version, want = 1, "d6d8331c53227c6f5a223178b943017134f7b229aac0ee16b7fe401acf15ecdd"
+	const version, want = 2, "ef6c12e42a4e0343cf64cc18ad4b34edda78e77f91d77fb04e9cf6bb5dfad685"
 	got := guardFingerprint(t)
 	if guardVersion != version || got != want {
 		t.Fatalf("guardVersion %d, rewrite fingerprint %s; recorded: version %d, fingerprint %s: "+

@@ -85,7 +85,7 @@ func WithCompilationCache(cache wazero.CompilationCache) Option {
 
 // WithCacheDir puts the on-disk caches in dir: wazero's compiled code
 // (unless WithCompilationCache is given) and the modules as rewritten for
-// the deadline guard, in dir/wasinfer-guard-v1 (see guardcache.go). Default
+// the deadline guard, in dir/wasinfer-guard-v2 (see guardcache.go). Default
 // $XDG_CACHE_HOME/wasinfer/wazero (or the OS equivalent); "" keeps the
 // default.
 func WithCacheDir(dir string) Option { return func(c *config) { c.cacheDir = dir } }
