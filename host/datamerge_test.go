@@ -17,7 +17,7 @@ func dataAt(off int32, data string) []byte { // active, memory 0, i32.const off
 func dataAtMem(mem byte, off int32, data string) []byte { // active, explicit memory
 	return append(append(append(b(0x02, mem, 0x41), appendSleb(nil, int64(off))...), 0x0b), name(data)...)
 }
-func dataPassive(data string) []byte         { return append(b(0x01), name(data)...) }
+func dataPassive(data string) []byte          { return append(b(0x01), name(data)...) }
 func dataAtGlobal(g byte, data string) []byte { return append(b(0x00, 0x23, g, 0x0b), name(data)...) }
 
 // TestMergeData: which segments merge and what they become.
