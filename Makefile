@@ -78,7 +78,9 @@ udfs: ## rebuild every committed .wasm (make udfs in each of SUBMAKE_DIRS)
 udfs-check: subdirs-present ## rebuild every .wasm and fail if that changes a committed one
 	$(MAKE) udfs
 	@git diff --exit-code --stat -- '*.wasm' || { \
-		echo "committed .wasm differs from a rebuild: run make udfs and commit" >&2; exit 1; }
+		echo "committed .wasm differs from a rebuild: run make udfs and commit" >&2; \
+		if command -v wasm-opt >/dev/null; then echo "note: $$(command -v wasm-opt) is on PATH, and clang runs it on every -O build: the committed C modules are built without binaryen's wasm-opt (remove it, or take it off PATH, to reproduce them)" >&2; fi; \
+		exit 1; }
 	@new=$$(git ls-files --others --exclude-standard -- '*.wasm'); [ -z "$$new" ] || { \
 		echo "$$new" >&2; echo "these .wasm are built but not committed: git add them and commit" >&2; exit 1; }
 
