@@ -6,10 +6,13 @@ import (
 	"crypto/sha256"
 	"encoding/binary"
 	"encoding/hex"
+	"errors"
 	"hash/crc32"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"strconv"
+	"strings"
 	"sync"
 )
 
@@ -27,7 +30,8 @@ import (
 //     SHA-256 of the original module and the engine. A file is written
 //     atomically (a temporary file, then a rename) and carries a CRC-32C of
 //     its contents, checked on every read; a file that fails the check is
-//     ignored and written again.
+//     ignored and written again. The directories of earlier versions are
+//     removed when this version's is first made.
 //
 // The disk cache is trusted as wazero's compilation cache next to it is
 // (that one holds native code): whoever can write to the directory can
@@ -145,6 +149,9 @@ func writePrepared(dir string, k preparedKey, wasm []byte) {
 		return
 	}
 	path := preparedPath(dir, k)
+	if _, err := os.Stat(filepath.Dir(path)); errors.Is(err, fs.ErrNotExist) {
+		removeOldVersions(dir)
+	}
 	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
 		return
 	}
@@ -167,6 +174,23 @@ func writePrepared(dir string, k preparedKey, wasm []byte) {
 	}
 	if err != nil {
 		_ = os.Remove(f.Name())
+	}
+}
+
+// removeOldVersions deletes the directories of earlier rewrites
+// (wasinfer-guard-v<N>, N < guardVersion) in dir, which no process of this
+// version reads; it runs when this version's directory is first made.
+// Failures are ignored.
+func removeOldVersions(dir string) {
+	ents, err := os.ReadDir(dir)
+	if err != nil {
+		return
+	}
+	for _, e := range ents {
+		v, ok := strings.CutPrefix(e.Name(), "wasinfer-guard-v")
+		if n, err := strconv.Atoi(v); ok && e.IsDir() && err == nil && n >= 1 && n < guardVersion {
+			_ = os.RemoveAll(filepath.Join(dir, e.Name()))
+		}
 	}
 }
 

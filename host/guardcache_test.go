@@ -45,7 +45,7 @@ func TestGuardVersion(t *testing.T) {
 }
 
 // TestPreparedCache: a Load writes the rewritten module to the cache
-// directory; the file is what prepareModule makes; a later Load in a fresh
+// directory, removing earlier versions' directories; the file is what prepareModule makes; a later Load in a fresh
 // process (memory cache emptied) reads it; a corrupted file is ignored and
 // written again.
 func TestPreparedCache(t *testing.T) {
@@ -68,10 +68,25 @@ func TestPreparedCache(t *testing.T) {
 		t.Fatal(err)
 	}
 
+	// Directories of earlier rewrites go when this version's is made;
+	// anything else in the cache directory stays.
+	for _, d := range []string{"wasinfer-guard-v1", "wasinfer-guard-vnext", "wazero-v1.12.0-amd64-linux"} {
+		if err := os.MkdirAll(filepath.Join(dir, d), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(filepath.Join(dir, d, "x.wasm"), []byte("old"), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
 	prepared.reset()
 	load()
 	if got := readPrepared(dir, key); !bytes.Equal(got, want) {
 		t.Fatalf("cached module (%d bytes) differs from the rewrite (%d bytes)", len(got), len(want))
+	}
+	for d, want := range map[string]bool{"wasinfer-guard-v1": false, "wasinfer-guard-vnext": true, "wazero-v1.12.0-amd64-linux": true} {
+		if _, err := os.Stat(filepath.Join(dir, d)); (err == nil) != want {
+			t.Errorf("%s: exists %t, want %t", d, err == nil, want)
+		}
 	}
 	if got := prepared.get(key); !bytes.Equal(got, want) {
 		t.Fatal("the rewrite is not in the memory cache after Load")
