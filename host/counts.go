@@ -172,14 +172,14 @@ func (r *reader) entries(what string, limit, minSize int, entry func(*reader) er
 	return nil
 }
 
-// skipBytes reads a vector of bytes.
-func (r *reader) skipBytes(what string) error {
+// byteVec reads a vector of bytes and returns them.
+func (r *reader) byteVec(what string) ([]byte, error) {
 	n, err := r.vec(what, math.MaxInt32, 1)
 	if err != nil {
-		return err
+		return nil, err
 	}
 	r.p += n
-	return nil
+	return r.b[r.p-n : r.p], nil
 }
 
 // typeCounts reads the type section and returns its number of types.
@@ -310,25 +310,8 @@ func (r *reader) elementCounts() error {
 
 // dataCounts reads one data segment.
 func (r *reader) dataCounts() error {
-	form, err := r.u32()
-	if err != nil {
-		return err
-	}
-	switch form {
-	case 0:
-		err = r.constExpr()
-	case 1:
-	case 2:
-		if err = r.leb(); err == nil {
-			err = r.constExpr()
-		}
-	default:
-		return r.errorf("data segment form %d", form)
-	}
-	if err != nil {
-		return err
-	}
-	return r.skipBytes("data bytes")
+	_, err := r.dataSegment()
+	return err
 }
 
 // constExpr skips a constant expression: instructions up to an end.

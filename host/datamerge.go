@@ -1,6 +1,7 @@
 package host
 
 import (
+	"cmp"
 	"errors"
 	"slices"
 )
@@ -42,6 +43,9 @@ type dataSegment struct {
 	data      []byte
 }
 
+// end is where s stops writing.
+func (s dataSegment) end() uint64 { return uint64(s.offset) + uint64(len(s.data)) }
+
 // mergeData returns a data section body (at byte base of the module) with
 // runs of mergeable segments merged, or body itself when nothing merges.
 func mergeData(body []byte, base int) ([]byte, error) {
@@ -56,58 +60,47 @@ func mergeData(body []byte, base int) ([]byte, error) {
 			order = append(order, i)
 		}
 	}
-	slices.SortStableFunc(order, func(a, b int) int { return int(int64(segs[a].offset) - int64(segs[b].offset)) })
-	next := make(map[int]int, len(order)) // segment -> the one after it in address order
+	slices.SortStableFunc(order, func(a, b int) int { return cmp.Compare(segs[a].offset, segs[b].offset) })
+	next := make(map[int]int, len(order)) // mergeable segment -> the one after it in address order
 	for k := 1; k < len(order); k++ {
-		a, b := segs[order[k-1]], segs[order[k]]
-		if uint64(a.offset)+uint64(len(a.data)) > uint64(b.offset) {
+		if segs[order[k-1]].end() > uint64(segs[order[k]].offset) {
 			return body, nil
 		}
 		next[order[k-1]] = order[k]
 	}
-	type run struct {
-		first  int    // segment index of its first part
-		last   int    // and of its last
-		offset uint32 // where it starts
-		end    uint64 // where it ends
-		parts  []int
-	}
-	var runs []run
-	merged := false
+	// Runs of segment indices, each to become one segment.
+	var runs [][]int
 	for i, s := range segs {
-		if n := len(runs); n > 0 && s.mergeable {
-			r := &runs[n-1]
-			if segs[r.last].mergeable {
-				if j, ok := next[r.last]; ok && j == i && uint64(s.offset)-r.end <= maxDataGap {
-					r.parts = append(r.parts, i)
-					r.last, r.end = i, uint64(s.offset)+uint64(len(s.data))
-					merged = true
-					continue
-				}
+		if n := len(runs); n > 0 {
+			last := runs[n-1][len(runs[n-1])-1]
+			if j, ok := next[last]; ok && j == i && uint64(s.offset)-segs[last].end() <= maxDataGap {
+				runs[n-1] = append(runs[n-1], i)
+				continue
 			}
 		}
-		runs = append(runs, run{first: i, last: i, offset: s.offset, end: uint64(s.offset) + uint64(len(s.data)), parts: []int{i}})
+		runs = append(runs, []int{i})
 	}
-	if !merged {
+	if len(runs) == len(segs) {
 		return body, nil
 	}
 	out := make([]byte, 0, len(body)+len(body)/2)
 	out = appendUleb(out, uint64(len(runs)))
-	for _, r := range runs {
-		if len(r.parts) == 1 {
-			out = append(out, segs[r.first].raw...)
+	for _, run := range runs {
+		if len(run) == 1 {
+			out = append(out, segs[run[0]].raw...)
 			continue
 		}
+		first, last := segs[run[0]], segs[run[len(run)-1]]
 		out = append(out, 0x00, 0x41) // active, memory 0, i32.const
-		out = appendSleb(out, int64(int32(r.offset)))
+		out = appendSleb(out, int64(int32(first.offset)))
 		out = append(out, 0x0b)
-		out = appendUleb(out, r.end-uint64(r.offset))
-		at := uint64(r.offset)
-		for _, i := range r.parts {
+		out = appendUleb(out, last.end()-uint64(first.offset))
+		at := uint64(first.offset)
+		for _, i := range run {
 			s := segs[i]
 			out = append(out, make([]byte, uint64(s.offset)-at)...)
 			out = append(out, s.data...)
-			at = uint64(s.offset) + uint64(len(s.data))
+			at = s.end()
 		}
 	}
 	return out, nil
@@ -116,59 +109,56 @@ func mergeData(body []byte, base int) ([]byte, error) {
 // dataSegments decodes a data section body.
 func dataSegments(body []byte, base int) ([]dataSegment, error) {
 	r := &reader{b: body, base: base}
-	n, err := r.count()
+	var segs []dataSegment
+	err := r.entries("data segments", maxDataSegments, 2, func(r *reader) error {
+		s, err := r.dataSegment()
+		segs = append(segs, s)
+		return err
+	})
 	if err != nil {
 		return nil, err
-	}
-	if n > uint64(len(body)) {
-		return nil, r.errorf("%d data segments in a section of %d bytes", n, len(body))
-	}
-	segs := make([]dataSegment, 0, n)
-	for range n {
-		start := r.p
-		form, err := r.u32()
-		if err != nil {
-			return nil, err
-		}
-		s := dataSegment{}
-		switch form {
-		case 0, 2:
-		case 1:
-		default:
-			r.p = start
-			return nil, r.errorf("data segment form %d", form)
-		}
-		memory := uint32(0)
-		if form == 2 {
-			if memory, err = r.u32(); err != nil {
-				return nil, err
-			}
-		}
-		if form != 1 {
-			exprAt := r.p
-			if err := r.constExpr(); err != nil {
-				return nil, err
-			}
-			if off, ok := i32Const(body[exprAt:r.p]); ok && memory == 0 {
-				s.mergeable, s.offset = true, off
-			}
-		}
-		size, err := r.u32()
-		if err != nil {
-			return nil, err
-		}
-		dataAt := r.p
-		if err := r.skip(int(size)); err != nil {
-			return nil, err
-		}
-		s.data = body[dataAt:r.p]
-		s.raw = body[start:r.p]
-		segs = append(segs, s)
 	}
 	if r.p != len(body) {
 		return nil, r.errorf("%d bytes after the last data segment", len(body)-r.p)
 	}
 	return segs, nil
+}
+
+// dataSegment reads one data segment (checkCounts and mergeData).
+func (r *reader) dataSegment() (dataSegment, error) {
+	start := r.p
+	var s dataSegment
+	form, err := r.u32()
+	if err != nil {
+		return s, err
+	}
+	var memory uint64
+	switch form {
+	case 0, 1:
+	case 2:
+		v, n, err := uleb(r.b, r.p)
+		if err != nil {
+			return s, r.errorf("%v", err)
+		}
+		r.p += n
+		memory = v
+	default:
+		return s, r.errorf("data segment form %d", form)
+	}
+	if form != 1 {
+		exprAt := r.p
+		if err := r.constExpr(); err != nil {
+			return s, err
+		}
+		if off, ok := i32Const(r.b[exprAt:r.p]); ok && memory == 0 {
+			s.mergeable, s.offset = true, off
+		}
+	}
+	if s.data, err = r.byteVec("data bytes"); err != nil {
+		return s, err
+	}
+	s.raw = r.b[start:r.p]
+	return s, nil
 }
 
 // i32Const returns c when expr is exactly `i32.const c; end`, as the

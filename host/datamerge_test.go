@@ -69,8 +69,8 @@ func TestMergeData(t *testing.T) {
 		body []byte
 		want string
 	}{
-		{b(0x02, 0x00, 0x41, 0x00, 0x0b, 0x05, 'a'), "byte 106: unexpected end"},
-		{b(0x01, 0x07), "byte 101: data segment form 7"},
+		{b(0x02, 0x00, 0x41, 0x00, 0x0b, 0x05, 'a'), "byte 105: 5 data bytes declared in the 1 bytes left (each takes at least 1)"},
+		{b(0x01, 0x07, 0x00), "byte 102: data segment form 7"},
 		{b(0x01, 0x01, 0x01, 'a', 'b'), "byte 104: 1 bytes after the last data segment"},
 	} {
 		if _, err := mergeData(bad.body, 100); err == nil || err.Error() != bad.want {

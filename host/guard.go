@@ -308,8 +308,7 @@ func bindInterrupt(mod api.Module) (api.MutableGlobal, error) {
 // the same, and where the guard merges them no instruction names a data
 // segment. Every other byte is copied unchanged, custom sections included
 // (DWARF line tables then point a few bytes per check off). No other index
-// changes. The
-// instructions are decoded with all their immediates (WebAssembly 2.0: sign
+// changes. The instructions are decoded with all their immediates (WebAssembly 2.0: sign
 // extension, saturating conversions, bulk memory, reference types,
 // multi-value, SIMD); a module using any other proposal is refused with an
 // *unsupportedError, and so is one that exports interruptExport or

@@ -45,9 +45,9 @@ func TestGuardVersion(t *testing.T) {
 }
 
 // TestPreparedCache: a Load writes the rewritten module to the cache
-// directory, removing earlier versions' directories; the file is what prepareModule makes; a later Load in a fresh
-// process (memory cache emptied) reads it; a corrupted file is ignored and
-// written again.
+// directory, removing earlier versions' directories; the file is what
+// prepareModule makes; a later Load in a fresh process (memory cache
+// emptied) reads it; a corrupted file is ignored and written again.
 func TestPreparedCache(t *testing.T) {
 	ctx := context.Background()
 	wasm := readGuest(t, cIdentity)
