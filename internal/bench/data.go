@@ -82,7 +82,8 @@ func (e *env) digits(rows int) (string, error) {
 // digitsBinary returns a directory holding the data set of digits(rows)
 // as wasinfer's Parquet sink writes it with the binary tensor layout
 // (dataset.TensorLayoutBinary: one FIXED_LEN_BYTE_ARRAY(64) value per
-// row), in row groups of digitsRowGroup rows; made once per run.
+// row), one file and row group per split of digitsRowGroup rows; made
+// once per run.
 func (e *env) digitsBinary(ctx context.Context, rows int) (string, error) {
 	list, err := e.digits(rows)
 	if err != nil {
@@ -94,45 +95,12 @@ func (e *env) digitsBinary(ctx context.Context, rows int) (string, error) {
 		return p, nil
 	}
 	dir := filepath.Join(e.work, fmt.Sprintf("digits-%d-binary", rows))
-	if err := copyParquet(ctx, list, dir, dataset.WithTensorLayout(dataset.TensorLayoutBinary),
+	if _, err := plainCopy(ctx, list, dir, dataset.WithTensorLayout(dataset.TensorLayoutBinary),
 		dataset.WithRowGroupRows(digitsRowGroup), dataset.WithRowGroupBytes(1<<40), dataset.WithMaxFileBytes(0)); err != nil {
 		return "", fmt.Errorf("writing the digits data set in the binary tensor layout: %w", err)
 	}
 	e.binaryDatasets[rows] = dir
 	return dir, nil
-}
-
-// copyParquet reads the Parquet file in and writes its rows through a new
-// Parquet sink in dir, one batch per row group.
-func copyParquet(ctx context.Context, in, dir string, opts ...dataset.SinkOption) error {
-	src, err := dataset.OpenParquet(ctx, []string{in}, dataset.WithBatchSize(digitsRowGroup))
-	if err != nil {
-		return err
-	}
-	defer src.Close()
-	sr := dataset.NewStreamReader(src, nil)
-	defer sr.Close()
-	recs, err := dataset.ReadAll(ctx, sr)
-	if err != nil {
-		return err
-	}
-	defer func() {
-		for _, r := range recs {
-			r.Release()
-		}
-	}()
-	sink, err := dataset.OpenSink(ctx, dir, dataset.FormatParquet, opts...)
-	if err != nil {
-		return err
-	}
-	w := dataset.NewWriter(sink, true)
-	for _, r := range recs {
-		if err := w.Write(ctx, r); err != nil {
-			_ = w.Abort(ctx)
-			return err
-		}
-	}
-	return w.Close(ctx)
 }
 
 func writeDigits(path string, pixels []uint8, labels []int64, rows int) error {

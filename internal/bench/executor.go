@@ -78,14 +78,15 @@ func runExecutor(ctx context.Context, e *env, rs []*Result) error {
 }
 
 // plainCopy reads every split of in and writes it to a Parquet sink in
-// out, one part per split, with no executor: the baseline.
-func plainCopy(ctx context.Context, in, out string) (int64, error) {
+// out (opened with opts), one part per split, with no executor: the
+// baseline.
+func plainCopy(ctx context.Context, in, out string, opts ...dataset.SinkOption) (int64, error) {
 	src, err := dataset.OpenParquet(ctx, []string{in}, dataset.WithBatchSize(digitsBatch))
 	if err != nil {
 		return 0, err
 	}
 	defer src.Close()
-	sink, err := dataset.OpenSink(ctx, out, dataset.FormatParquet)
+	sink, err := dataset.OpenSink(ctx, out, dataset.FormatParquet, opts...)
 	if err != nil {
 		return 0, err
 	}
